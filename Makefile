@@ -1,0 +1,35 @@
+# Two commands for a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip -q --disable-pip-version-check
+
+.PHONY: demo test lint bench clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# The sentinel files record which extras are installed, so a second run skips pip.
+$(VENV)/.installed-demo: $(PY) setup.cfg pyproject.toml
+	$(PIP) install -e ".[sample]"
+	touch $@
+
+$(VENV)/.installed-dev: $(PY) setup.cfg pyproject.toml
+	$(PIP) install -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.installed-demo
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) examples/mnist_vae.py
+
+test: $(VENV)/.installed-dev
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(VENV)/.installed-dev
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/run.py
+
+clean-venv:
+	rm -rf $(VENV)

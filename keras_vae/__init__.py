@@ -1,0 +1,47 @@
+"""keras-vae: variational autoencoders on Keras 3 and TensorFlow.
+
+The core (`Sampling`, `Encoder`, `Decoder`, `AutoEncoder`, `VAE` and the loss functions) is
+imported eagerly; the modules that pull in more (data loading through TensorFlow Datasets,
+export through LiteRT, evaluation, latent tools, callbacks) are imported on first use.
+"""
+
+import importlib
+
+import keras
+
+if keras.config.backend() != "tensorflow":
+    raise ImportError(
+        "keras_vae requires the TensorFlow backend of Keras; the active backend is"
+        f" {keras.config.backend()!r}. Set KERAS_BACKEND=tensorflow before importing keras."
+    )
+
+from keras_vae import losses  # noqa: E402
+from keras_vae.layers.decoder import Decoder  # noqa: E402
+from keras_vae.layers.encoder import Encoder  # noqa: E402
+from keras_vae.layers.sampling import Sampling  # noqa: E402
+from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
+from keras_vae.models.base import BaseAutoEncoder, recommended_optimizer  # noqa: E402
+from keras_vae.models.vae import VAE  # noqa: E402
+
+__version__ = "0.1.0"
+
+# Public names provided by optional modules, loaded on first attribute access.
+_LAZY = {}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'keras_vae' has no attribute {name!r}")
+
+
+__all__ = [
+    "AutoEncoder",
+    "BaseAutoEncoder",
+    "Decoder",
+    "Encoder",
+    "Sampling",
+    "VAE",
+    "losses",
+    "recommended_optimizer",
+]

@@ -1,0 +1,148 @@
+"""The generative network: latent vectors -> the parameters of p(x | z)."""
+
+import math
+
+import keras
+
+from keras_vae.layers.encoder import check_architecture_args
+
+UPSAMPLING = ("transpose", "resize")
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class Decoder(keras.layers.Layer):
+    """Maps latent vectors `z` to the logits (or means) of the output distribution.
+
+    The convolutional default mirrors `Encoder`: the `dense_units` layers, a dense projection
+    to a small feature map, then one stride-2 upsampling block per entry of `conv_filters`
+    and a final stride-1 convolution to the output channels. The output is unactivated: the
+    model applies the sigmoid (Bernoulli) or uses it as the mean (Gaussian).
+
+    Args:
+        latent_dim: int. Size of the latent vector. Defaults to `2`.
+        output_shape: tuple. Shape of one output image, without the batch axis. Defaults to
+            `(28, 28, 1)`. With `"conv"`, height and width must be divisible by
+            `2 ** len(conv_filters)`.
+        architecture: str. `"conv"` or `"dense"`. Defaults to `"conv"`.
+        conv_filters: tuple of int. Filters of each upsampling block, from the smallest feature
+            map up. Defaults to `(64, 32)`.
+        dense_units: tuple of int. Units of the hidden dense layers. Defaults to `(256,)`.
+        kernel_size: int. Convolution kernel size. Defaults to `3`.
+        activation: str. Hidden activation. Defaults to `"relu"`.
+        upsampling: str. `"transpose"` for stride-2 `Conv2DTranspose`, `"resize"` for
+            nearest-neighbour `UpSampling2D` followed by `Conv2D`. Defaults to `"transpose"`.
+
+    Example:
+    ```python
+    decoder = keras_vae.Decoder(latent_dim=16, output_shape=(32, 32, 3))
+    logits = decoder(z)
+    ```
+    """
+
+    def __init__(
+        self,
+        latent_dim=2,
+        output_shape=(28, 28, 1),
+        architecture="conv",
+        conv_filters=(64, 32),
+        dense_units=(256,),
+        kernel_size=3,
+        activation="relu",
+        upsampling="transpose",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_architecture_args(
+            "Decoder", latent_dim, architecture, conv_filters, dense_units, output_shape
+        )
+        if upsampling not in UPSAMPLING:
+            raise ValueError(f"Decoder expects `upsampling` in {UPSAMPLING}; got {upsampling!r}.")
+        self.latent_dim = latent_dim
+        self.image_shape = tuple(int(d) for d in output_shape)
+        self.architecture = architecture
+        self.conv_filters = tuple(int(f) for f in conv_filters)
+        self.dense_units = tuple(int(u) for u in dense_units)
+        self.kernel_size = int(kernel_size)
+        self.activation = activation
+        self.upsampling = upsampling
+
+        self.hidden_layers = [
+            keras.layers.Dense(units, activation=activation, name=f"dense_{i}")
+            for i, units in enumerate(self.dense_units)
+        ]
+        if architecture == "dense":
+            self.hidden_layers += [
+                keras.layers.Dense(math.prod(self.image_shape), name="logits_flat"),
+                keras.layers.Reshape(self.image_shape, name="logits"),
+            ]
+            return
+        height, width, channels = self.image_shape
+        factor = 2 ** len(self.conv_filters)
+        if height % factor or width % factor:
+            raise ValueError(
+                f"Decoder expects `output_shape` height and width divisible by {factor}"
+                f" (2 ** len(conv_filters)); got {self.image_shape}."
+            )
+        base = (height // factor, width // factor, self.conv_filters[0])
+        self.hidden_layers += [
+            keras.layers.Dense(math.prod(base), activation=activation, name="project"),
+            keras.layers.Reshape(base, name="feature_map"),
+        ]
+        for i, filters in enumerate(self.conv_filters):
+            if upsampling == "transpose":
+                self.hidden_layers.append(
+                    keras.layers.Conv2DTranspose(
+                        filters,
+                        self.kernel_size,
+                        strides=2,
+                        padding="same",
+                        activation=activation,
+                        name=f"deconv_{i}",
+                    )
+                )
+            else:
+                self.hidden_layers += [
+                    keras.layers.UpSampling2D(2, name=f"upsample_{i}"),
+                    keras.layers.Conv2D(
+                        filters,
+                        self.kernel_size,
+                        padding="same",
+                        activation=activation,
+                        name=f"conv_{i}",
+                    ),
+                ]
+        self.hidden_layers.append(
+            keras.layers.Conv2D(channels, self.kernel_size, padding="same", name="logits")
+        )
+
+    def build(self, input_shape=None):
+        shape = (None, self.latent_dim)
+        for layer in self.hidden_layers:
+            layer.build(shape)
+            shape = layer.compute_output_shape(shape)
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs
+        for layer in self.hidden_layers:
+            x = layer(x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], *self.image_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "latent_dim": self.latent_dim,
+                "output_shape": self.image_shape,
+                "architecture": self.architecture,
+                "conv_filters": self.conv_filters,
+                "dense_units": self.dense_units,
+                "kernel_size": self.kernel_size,
+                "activation": self.activation,
+                "upsampling": self.upsampling,
+            }
+        )
+        return config

@@ -1,0 +1,306 @@
+"""What the autoencoder and the VAE share: networks, input checks, the training loop, and
+the numpy-facing methods (`encode`, `decode`, `sample`, `reconstruct`)."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_vae import losses, validation
+from keras_vae.layers.decoder import Decoder
+from keras_vae.layers.encoder import Encoder
+from keras_vae.layers.sampling import Sampling
+
+LIKELIHOODS = ("bernoulli", "gaussian")
+
+
+def recommended_optimizer():
+    """The optimizer `compile()` uses when none is given: Adam with a learning rate of 1e-3."""
+    return keras.optimizers.Adam(learning_rate=1e-3)
+
+
+def _replica_count() -> int:
+    return tf.distribute.get_strategy().num_replicas_in_sync
+
+
+def _is_dataset(value) -> bool:
+    return isinstance(value, tf.data.Dataset)
+
+
+class BaseAutoEncoder(keras.Model):
+    """Base class of `AutoEncoder` and `VAE`; subclass it to add a model with a new loss.
+
+    A subclass sets `probabilistic` (whether the encoder returns `(z_mean, z_log_var)`),
+    `loss_names` (the metrics that `fit` reports, `"loss"` first) and implements
+    `compute_losses(x, training)`, returning the scalar objective to minimise and a dict of
+    per-example values, one per entry of `loss_names`. Everything else, the custom
+    `train_step`/`test_step`, distribution, input checks and the numpy methods, is here.
+
+    Networks: `encoder` is any Keras layer or model mapping images of `input_shape` to
+    `(z_mean, z_log_var)` (or to `z` for a deterministic model), `decoder` any layer or model
+    mapping `(batch, latent_dim)` to unactivated outputs of `input_shape` (logits for
+    Bernoulli, means for Gaussian). Both are checked once at construction on a zero batch.
+    """
+
+    probabilistic = True
+    loss_names = ("loss", "reconstruction_loss")
+
+    def __init__(
+        self,
+        encoder=None,
+        decoder=None,
+        latent_dim=2,
+        input_shape=(28, 28, 1),
+        architecture="conv",
+        likelihood="bernoulli",
+        gaussian_variance="learned",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        owner = type(self).__name__
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(f"{owner} expects `latent_dim` as an int >= 1; got {latent_dim!r}.")
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"{owner} expects `likelihood` in {LIKELIHOODS}; got {likelihood!r}.")
+        if gaussian_variance != "learned" and not (
+            isinstance(gaussian_variance, int | float) and gaussian_variance > 0
+        ):
+            raise ValueError(
+                f"{owner} expects `gaussian_variance` as 'learned' or a positive number;"
+                f" got {gaussian_variance!r}."
+            )
+        self.latent_dim = latent_dim
+        self.image_shape = tuple(int(d) for d in input_shape)
+        self.architecture = architecture
+        self.likelihood = likelihood
+        self.gaussian_variance = gaussian_variance
+        self.seed = seed
+
+        self.encoder = encoder or Encoder(
+            latent_dim=latent_dim,
+            input_shape=self.image_shape,
+            architecture=architecture,
+            probabilistic=self.probabilistic,
+            name="encoder",
+        )
+        self.decoder = decoder or Decoder(
+            latent_dim=latent_dim,
+            output_shape=self.image_shape,
+            architecture=architecture,
+            name="decoder",
+        )
+        self.sampling = Sampling(seed=seed, name="sampling")
+        self.output_log_var = None
+        if likelihood == "gaussian" and gaussian_variance == "learned":
+            self.output_log_var = self.add_weight(
+                shape=(), initializer="zeros", trainable=True, name="output_log_var"
+            )
+        self.trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
+        self._check_networks()
+        self.built = True
+
+    # Construction -------------------------------------------------------------------------
+
+    def _check_networks(self):
+        """Runs both networks once on zeros: builds their weights and checks the contracts."""
+        owner = type(self).__name__
+        for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
+            if not isinstance(net, keras.layers.Layer):
+                raise TypeError(
+                    f"{owner} expects `{name}` as a keras Layer or Model; got {type(net).__name__}."
+                )
+        encoded = self.encoder(ops.zeros((1, *self.image_shape)))
+        if self.probabilistic:
+            if not isinstance(encoded, list | tuple) or len(encoded) != 2:
+                raise ValueError(
+                    f"{owner} expects `encoder` to return (z_mean, z_log_var); got"
+                    f" {type(encoded).__name__}."
+                )
+            shapes = [tuple(t.shape) for t in encoded]
+        else:
+            if isinstance(encoded, list | tuple):
+                raise ValueError(
+                    f"{owner} expects `encoder` to return one tensor z; got {len(encoded)} outputs."
+                )
+            shapes = [tuple(encoded.shape)]
+        if any(shape != (1, self.latent_dim) for shape in shapes):
+            raise ValueError(
+                f"{owner} expects `encoder` outputs of shape (None, {self.latent_dim}); got"
+                f" {[(None, *s[1:]) for s in shapes]}."
+            )
+        decoded = self.decoder(ops.zeros((1, self.latent_dim)))
+        if tuple(decoded.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"{owner} expects `decoder` outputs of shape (None, "
+                f"{', '.join(map(str, self.image_shape))}); got (None, "
+                f"{', '.join(map(str, decoded.shape[1:]))})."
+            )
+
+    # Distribution of the outputs ------------------------------------------------------------
+
+    def _output_log_var(self):
+        if self.output_log_var is not None:
+            return self.output_log_var
+        return float(np.log(self.gaussian_variance))
+
+    def reconstruction_log_likelihood(self, x, decoder_output):
+        """log p(x | z) per example, given the decoder's unactivated output for z."""
+        if self.likelihood == "bernoulli":
+            return losses.bernoulli_log_likelihood(x, decoder_output)
+        return losses.gaussian_log_likelihood(x, decoder_output, self._output_log_var())
+
+    def output_mean(self, decoder_output):
+        """The mean of p(x | z): the sigmoid of the logits (Bernoulli) or the output itself."""
+        if self.likelihood == "bernoulli":
+            return ops.sigmoid(decoder_output)
+        return decoder_output
+
+    # Training -------------------------------------------------------------------------------
+
+    def compute_losses(self, x, training=False):
+        raise NotImplementedError(f"{type(self).__name__} must implement compute_losses().")
+
+    @property
+    def metrics(self):
+        return list(self.trackers)
+
+    def compile(self, optimizer=None, **kwargs):
+        """Like `keras.Model.compile`; with no optimizer, uses `recommended_optimizer()`."""
+        super().compile(optimizer=optimizer or recommended_optimizer(), **kwargs)
+
+    def compile_from_config(self, config):
+        # Restores the compiled state on load, so a reloaded model resumes training with its
+        # optimizer (and its state, which Keras loads after this call).
+        config = keras.saving.deserialize_keras_object(config)
+        self.compile(**config)
+        self.optimizer.build(self.trainable_variables)
+
+    def _images_from_batch(self, data):
+        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._check_symbolic_images(x, "fit")
+        return x
+
+    def _check_symbolic_images(self, x, method):
+        owner = type(self).__name__
+        if not x.dtype.is_floating:
+            raise TypeError(
+                f"{owner}.{method}() expects images as floats scaled to [0, 1]; got dtype"
+                f" {x.dtype.name}. Map the dataset with `tf.cast(x, 'float32') / 255`."
+            )
+        if x.shape.rank != len(self.image_shape) + 1 or tuple(x.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"{owner}.{method}() expects images of shape (None, "
+                f"{', '.join(map(str, self.image_shape))}); got {tuple(x.shape)}."
+            )
+
+    def _update_trackers(self, per_example):
+        for tracker in self.trackers:
+            tracker.update_state(per_example[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self.trackers}
+
+    def train_step(self, data):
+        x = self._images_from_batch(data)
+        with tf.GradientTape() as tape:
+            objective, per_example = self.compute_losses(x, training=True)
+            if self.losses:
+                objective = objective + ops.sum(self.losses)
+            # Each replica sees its share of the global batch and the optimizer sums the
+            # gradients over replicas, so the per-replica mean is divided by their count.
+            scaled = self.optimizer.scale_loss(objective / _replica_count())
+        gradients = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
+        return self._update_trackers(per_example)
+
+    def test_step(self, data):
+        x = self._images_from_batch(data)
+        _, per_example = self.compute_losses(x, training=False)
+        return self._update_trackers(per_example)
+
+    def fit(self, x=None, y=None, validation_data=None, **kwargs):
+        """Like `keras.Model.fit`, with the inputs checked before training starts.
+
+        `x` is a float array of images in [0, 1] (any range for Gaussian), or a `tf.data`
+        dataset of images or `(images, labels)` pairs; labels are ignored.
+        """
+        x = self._check_training_input(x, "x")
+        if validation_data is not None and not _is_dataset(validation_data):
+            if isinstance(validation_data, list | tuple):
+                checked = self._check_training_input(validation_data[0], "validation_data")
+                validation_data = (checked, *validation_data[1:])
+            else:
+                validation_data = (self._check_training_input(validation_data, "validation_data"),)
+        return super().fit(x, y, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        return super().evaluate(self._check_training_input(x, "x"), y, **kwargs)
+
+    def _check_training_input(self, x, name):
+        if x is None or _is_dataset(x) or isinstance(x, keras.utils.PyDataset):
+            return x
+        return self.check_images(x, name, "fit")
+
+    # Numpy-facing methods -------------------------------------------------------------------
+
+    def check_images(self, x, name="x", method="encode"):
+        """Validates images and returns them as float32; raises with a message naming `name`."""
+        owner = f"{type(self).__name__}.{method}()"
+        array = validation.as_float_array(x, name, self.image_shape, owner)
+        if self.likelihood == "bernoulli":
+            validation.check_unit_range(array, name, owner)
+        return array
+
+    def check_latents(self, z, name="z", method="decode"):
+        owner = f"{type(self).__name__}.{method}()"
+        return validation.as_float_array(z, name, (self.latent_dim,), owner)
+
+    @staticmethod
+    def _batched(function, array, batch_size):
+        batch_size = validation.check_positive_int(batch_size, "batch_size", "batched call")
+        outputs = [function(array[i : i + batch_size]) for i in range(0, len(array), batch_size)]
+        if isinstance(outputs[0], tuple):
+            return tuple(np.concatenate(parts) for parts in zip(*outputs))
+        return np.concatenate(outputs)
+
+    def _encode_batch(self, x):
+        return ops.convert_to_numpy(self.encoder(x, training=False))
+
+    def _decode_batch(self, z):
+        return ops.convert_to_numpy(self.output_mean(self.decoder(z, training=False)))
+
+    def decode(self, z, batch_size=256):
+        """Decodes latent vectors `(n, latent_dim)` to images: the mean of p(x | z)."""
+        return self._batched(self._decode_batch, self.check_latents(z), batch_size)
+
+    def prior_latents(self, n, seed=None):
+        """Draws `n` latent vectors from N(0, I); `seed` makes the draw repeatable."""
+        n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
+        generator = self.sampling.seed_generator if seed is None else seed
+        return ops.convert_to_numpy(keras.random.normal((n, self.latent_dim), seed=generator))
+
+    def sample(self, n, seed=None):
+        """Decodes `n` draws from the prior N(0, I) to images."""
+        return self.decode(self.prior_latents(n, seed=seed))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "encoder": keras.saving.serialize_keras_object(self.encoder),
+                "decoder": keras.saving.serialize_keras_object(self.decoder),
+                "latent_dim": self.latent_dim,
+                "input_shape": self.image_shape,
+                "architecture": self.architecture,
+                "likelihood": self.likelihood,
+                "gaussian_variance": self.gaussian_variance,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for name in ("encoder", "decoder"):
+            config[name] = keras.saving.deserialize_keras_object(config[name])
+        return cls(**config)
