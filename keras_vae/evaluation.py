@@ -1,0 +1,422 @@
+"""Honest numbers for a trained VAE: the ELBO, the importance-weighted log-likelihood, which
+latent dimensions are in use, and anomaly scores for out-of-distribution detection.
+
+All functions stream the data in batches, so they work on arrays and `tf.data` datasets of
+any size. A dataset may yield images or `(images, labels)` pairs; for a `ConditionalVAE` the
+labels are required (pass `labels=` with an array, or a dataset of pairs), since its
+likelihood is p(x | y).
+
+Example:
+```python
+from keras_vae import evaluation
+
+terms = evaluation.elbo(vae, x_test)              # per-example negative ELBO, nats
+log_px = evaluation.log_likelihood(vae, x_test, num_samples=1000)
+print(terms["loss"].mean(), log_px.mean())        # log p(x) >= -mean negative ELBO
+scores = evaluation.anomaly_scores(vae, x_new)    # higher = less like the training data
+```
+"""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_vae import losses, validation
+
+ANOMALY_METHODS = ("elbo", "iw")
+
+# Decoded images held at once by `log_likelihood` (batch x samples per chunk): bounds memory
+# whatever `num_samples` is; 2,048 MNIST images through the default conv decoder is ~200 MB.
+MAX_DECODED_PER_CHUNK = 2048
+
+
+# Data plumbing ------------------------------------------------------------------------------
+
+
+def _is_conditional(model) -> bool:
+    return getattr(model, "num_classes", None) is not None
+
+
+def _check_model(model, function: str):
+    if not getattr(model, "probabilistic", False) or not hasattr(model, "encoder"):
+        raise TypeError(
+            f"{function}() expects a VAE (a model whose encoder gives (z_mean, z_log_var));"
+            f" got {type(model).__name__}."
+        )
+
+
+def _batches(model, data, labels, batch_size: int, function: str):
+    """Yields `(images, one_hot_or_None)` batches as float32 tensors, checked once each."""
+    batch_size = validation.check_positive_int(batch_size, "batch_size", f"{function}()")
+    conditional = _is_conditional(model)
+    if isinstance(data, tf.data.Dataset):
+        if labels is not None:
+            raise ValueError(
+                f"{function}() takes labels from the dataset; got a dataset and `labels` too."
+            )
+        for element in data:
+            x, y, _ = keras.utils.unpack_x_y_sample_weight(element)
+            x = tf.convert_to_tensor(x)
+            if not x.dtype.is_floating:
+                raise TypeError(
+                    f"{function}() expects images as floats scaled to [0, 1]; got dtype"
+                    f" {x.dtype.name}. Map the dataset with `tf.cast(x, 'float32') / 255`."
+                )
+            if tuple(x.shape[1:]) != model.image_shape:
+                raise ValueError(
+                    f"{function}() expects images of shape (None, "
+                    f"{', '.join(map(str, model.image_shape))}); got {tuple(x.shape)}."
+                )
+            x = tf.cast(x, "float32")
+            if conditional:
+                if y is None:
+                    raise ValueError(
+                        f"{function}() on a {type(model).__name__} needs labels: the dataset"
+                        " must yield (images, labels) pairs."
+                    )
+                y = model.one_hot_labels(y, "labels", function)
+                yield x, tf.convert_to_tensor(y)
+            else:
+                yield x, None
+        return
+    x = model.check_images(data, "data", function)
+    one_hot = None
+    if conditional:
+        if labels is None:
+            raise ValueError(
+                f"{function}() on a {type(model).__name__} needs `labels` (one per image)."
+            )
+        one_hot = model.one_hot_labels(labels, "labels", function, expected_count=len(x))
+    elif labels is not None:
+        raise ValueError(
+            f"{function}() takes `labels` only for a conditional model; got labels for a"
+            f" {type(model).__name__}."
+        )
+    for start in range(0, len(x), batch_size):
+        stop = start + batch_size
+        yield (
+            tf.constant(x[start:stop]),
+            None if one_hot is None else tf.constant(one_hot[start:stop]),
+        )
+
+
+def _count(data) -> int | None:
+    if isinstance(data, tf.data.Dataset):
+        return None
+    return len(data)
+
+
+def _encode(model, x, y):
+    if y is None:
+        return model.encoder(x, training=False)
+    return model.encoder([x, y], training=False)
+
+
+def _decode(model, z, y):
+    if y is None:
+        return model.decoder(z, training=False)
+    return model.decoder([z, y], training=False)
+
+
+def _seed_pair(seed):
+    """A stateless-RNG seed: the same `seed` gives the same estimate on every run."""
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    return int(seed)
+
+
+def _chunks(num_samples, batch_size, samples_per_chunk, function):
+    """Splits `num_samples` draws into chunks that keep the decoded batch bounded."""
+    if samples_per_chunk is None:
+        samples_per_chunk = max(1, min(num_samples, MAX_DECODED_PER_CHUNK // batch_size))
+    samples_per_chunk = validation.check_positive_int(
+        samples_per_chunk, "samples_per_chunk", f"{function}()"
+    )
+    return [
+        min(samples_per_chunk, num_samples - start)
+        for start in range(0, num_samples, samples_per_chunk)
+    ]
+
+
+def _tile_batch(t, k):
+    """`(B, ...)` -> `(k * B, ...)`, sample-major, matching a reshape of `(k, B, ...)`."""
+    return tf.tile(t, tf.concat([[k], tf.ones([tf.rank(t) - 1], tf.int32)], axis=0))
+
+
+def _traced(model):
+    """Graph functions for one evaluation pass: the encoder, and k posterior draws per
+    example with `log p(x | z)` and the importance log-weight
+    `log p(x | z) + log p(z) - log q(z | x)`, each `(k, batch)`.
+
+    Autograph is off: there is no tensor-dependent control flow to convert, and converting
+    the model's Python methods is slow and fragile. `k` is a Python int, so a pass traces at
+    most twice (full chunks and the last, shorter one).
+    """
+
+    @tf.function(autograph=False, reduce_retracing=True)
+    def encode(x, y):
+        return _encode(model, x, y)
+
+    @tf.function(autograph=False, reduce_retracing=True)
+    def sampled_terms(x, y, z_mean, z_log_var, seed_pair, k):
+        batch = tf.shape(x)[0]
+        eps = tf.random.stateless_normal(tf.concat([[k], tf.shape(z_mean)], axis=0), seed=seed_pair)
+        z = z_mean[None] + tf.exp(0.5 * z_log_var)[None] * eps
+        z_flat = tf.reshape(z, (k * batch, -1))
+        y_rep = None if y is None else _tile_batch(y, k)
+        log_px_z = model.reconstruction_log_likelihood(
+            _tile_batch(x, k), _decode(model, z_flat, y_rep)
+        )
+        log_px_z = tf.reshape(log_px_z, (k, batch))
+        log_weights = (
+            log_px_z
+            + losses.standard_normal_log_density(z)
+            - losses.log_normal_density(z, z_mean[None], z_log_var[None])
+        )
+        return log_px_z, log_weights
+
+    return encode, sampled_terms
+
+
+# ELBO ---------------------------------------------------------------------------------------
+
+
+def elbo(
+    model,
+    data,
+    labels=None,
+    batch_size: int = 256,
+    num_samples: int = 1,
+    seed: int | None = None,
+    verbose: int = 0,
+) -> dict:
+    """Per-example negative ELBO, with its reconstruction and KL terms, in nats.
+
+    The KL divergence to the prior is exact (closed form for Gaussians); the reconstruction
+    term `-E_q[log p(x | z)]` is a Monte Carlo average over `num_samples` draws of z. The
+    negative ELBO here is always `reconstruction + KL` (beta = 1), an upper bound on
+    `-log p(x)` whatever `beta` the model was trained with.
+
+    Args:
+        model: a trained `VAE` (or `ConditionalVAE`, with `labels`).
+        data: float array `(n, *input_shape)` or a `tf.data` dataset of images or pairs.
+        labels: int array `(n,)` or one-hot `(n, num_classes)`, for a conditional model.
+        batch_size: int. Examples per batch for arrays. Defaults to `256`.
+        num_samples: int. Draws of z per example for the reconstruction term. Defaults to `1`.
+        seed: int or None. Makes the draws repeatable. Defaults to `None`.
+        verbose: int. `1` shows a progress bar. Defaults to `0`.
+
+    Returns:
+        Dict of float64 arrays `(n,)`: `"loss"` (negative ELBO), `"reconstruction_loss"`,
+        `"kl_loss"`.
+    """
+    _check_model(model, "elbo")
+    num_samples = validation.check_positive_int(num_samples, "num_samples", "elbo()")
+    batch_size = validation.check_positive_int(batch_size, "batch_size", "elbo()")
+    chunks = _chunks(num_samples, batch_size, None, "elbo")
+    seed = _seed_pair(seed)
+    encode, sampled_terms = _traced(model)
+    progbar = keras.utils.Progbar(_count(data), verbose=verbose, unit_name="example")
+    reconstructions, kls = [], []
+    for index, (x, y) in enumerate(_batches(model, data, labels, batch_size, "elbo")):
+        z_mean, z_log_var = encode(x, y)
+        total = np.zeros(int(x.shape[0]))
+        for chunk_index, k in enumerate(chunks):
+            seed_pair = tf.constant([seed, index * len(chunks) + chunk_index], tf.int64)
+            log_px_z, _ = sampled_terms(x, y, z_mean, z_log_var, seed_pair, k)
+            total += log_px_z.numpy().astype("float64").sum(axis=0)
+        reconstructions.append(-total / num_samples)
+        kls.append(keras.ops.convert_to_numpy(losses.kl_divergence(z_mean, z_log_var)))
+        progbar.add(int(x.shape[0]))
+    reconstruction = np.concatenate(reconstructions).astype("float64")
+    kl = np.concatenate(kls).astype("float64")
+    return {"loss": reconstruction + kl, "reconstruction_loss": reconstruction, "kl_loss": kl}
+
+
+# Importance-weighted log-likelihood ----------------------------------------------------------
+
+
+def log_likelihood(
+    model,
+    data,
+    labels=None,
+    num_samples: int = 1000,
+    batch_size: int = 100,
+    samples_per_chunk: int | None = None,
+    seed: int | None = None,
+    verbose: int = 1,
+) -> np.ndarray:
+    """Importance-weighted estimate of log p(x) per example, in nats (the IWAE bound).
+
+    With the encoder's q(z | x) as proposal and K = `num_samples` draws z_k,
+    `log p(x) >= log (1/K) sum_k p(x | z_k) p(z_k) / q(z_k | x)`; the bound tightens as K
+    grows (K = 1 is the ELBO) and reaches log p(x) in the limit (Burda et al., 2016). The
+    sum is a log-sum-exp, evaluated in chunks of `samples_per_chunk` draws combined with a
+    running log-sum-exp, so memory stays bounded for any K.
+
+    Args:
+        model: a trained `VAE` (or `ConditionalVAE`, with `labels`: then log p(x | y)).
+        data: float array `(n, *input_shape)` or a `tf.data` dataset of images or pairs.
+        labels: int array `(n,)` or one-hot labels, for a conditional model.
+        num_samples: int. K, importance samples per example. Defaults to `1000`.
+        batch_size: int. Examples per batch for arrays. Defaults to `100`.
+        samples_per_chunk: int or None. Draws decoded at once per example; by default as
+            many as keep `batch x chunk` within `MAX_DECODED_PER_CHUNK` images.
+        seed: int or None. Makes the estimate repeatable. Defaults to `None`.
+        verbose: int. `1` shows a progress bar (`0` for none). Defaults to `1`.
+
+    Returns:
+        float64 array `(n,)`: the estimate of log p(x) for each example.
+    """
+    _check_model(model, "log_likelihood")
+    num_samples = validation.check_positive_int(num_samples, "num_samples", "log_likelihood()")
+    batch_size = validation.check_positive_int(batch_size, "batch_size", "log_likelihood()")
+    chunks = _chunks(num_samples, batch_size, samples_per_chunk, "log_likelihood")
+    seed = _seed_pair(seed)
+    encode, sampled_terms = _traced(model)
+
+    progbar = keras.utils.Progbar(_count(data), verbose=verbose, unit_name="example")
+    estimates = []
+    for index, (x, y) in enumerate(_batches(model, data, labels, batch_size, "log_likelihood")):
+        z_mean, z_log_var = encode(x, y)
+        total = np.full(int(x.shape[0]), -np.inf)
+        for chunk_index, k in enumerate(chunks):
+            seed_pair = tf.constant([seed, index * len(chunks) + chunk_index], tf.int64)
+            _, log_weights = sampled_terms(x, y, z_mean, z_log_var, seed_pair, k)
+            part = tf.reduce_logsumexp(log_weights, axis=0).numpy().astype("float64")
+            total = np.logaddexp(total, part)
+        estimates.append(total - math.log(num_samples))
+        progbar.add(int(x.shape[0]))
+    return np.concatenate(estimates)
+
+
+# Latent usage -------------------------------------------------------------------------------
+
+
+def latent_statistics(model, data, labels=None, batch_size: int = 256) -> dict:
+    """Per-dimension statistics of the posterior means over `data`, in one pass.
+
+    Returns:
+        Dict of float64 arrays `(latent_dim,)`: `"activity"`, the variance over the data of
+        E_q[z_d] (a dimension the decoder ignores collapses to the prior and has activity
+        ~0), and `"kl_per_dimension"`, the mean KL divergence to the prior of each dimension.
+    """
+    _check_model(model, "latent_statistics")
+    count, total, total_sq, kl_total = 0, 0.0, 0.0, 0.0
+    for x, y in _batches(model, data, labels, batch_size, "latent_statistics"):
+        z_mean, z_log_var = _encode(model, x, y)
+        mean = z_mean.numpy().astype("float64")
+        count += len(mean)
+        total = total + mean.sum(axis=0)
+        total_sq = total_sq + np.square(mean).sum(axis=0)
+        kl = losses.kl_divergence_per_dimension(z_mean, z_log_var)
+        kl_total = kl_total + keras.ops.convert_to_numpy(kl).astype("float64").sum(axis=0)
+    average = total / count
+    # Clipped at zero: E[m^2] - E[m]^2 can round to a tiny negative for a collapsed unit.
+    activity = np.maximum(total_sq / count - np.square(average), 0.0)
+    return {"activity": activity, "kl_per_dimension": kl_total / count}
+
+
+def active_units(model, data, labels=None, threshold: float = 0.01, batch_size: int = 256) -> int:
+    """The number of latent dimensions whose activity `Var_x(E_q[z_d | x])` exceeds
+    `threshold` (Burda et al., 2016: 0.01). See `latent_statistics`."""
+    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold < 0:
+        raise ValueError(f"active_units() expects `threshold` as a float >= 0; got {threshold!r}.")
+    activity = latent_statistics(model, data, labels, batch_size)["activity"]
+    return int(np.sum(activity > threshold))
+
+
+def kl_per_dimension(model, data, labels=None, batch_size: int = 256) -> np.ndarray:
+    """Mean KL divergence to the prior of each latent dimension over `data`: `(latent_dim,)`.
+
+    Sums to the mean `kl_loss`; dimensions near 0 carry no information about x.
+    """
+    return latent_statistics(model, data, labels, batch_size)["kl_per_dimension"]
+
+
+# Anomaly detection --------------------------------------------------------------------------
+
+
+def anomaly_scores(
+    model,
+    x,
+    method: str = "elbo",
+    labels=None,
+    num_samples: int | None = None,
+    batch_size: int = 100,
+    seed: int | None = None,
+    verbose: int = 0,
+) -> np.ndarray:
+    """Per-example anomaly scores: higher means less like the training data.
+
+    Args:
+        model: a trained `VAE`.
+        x: images (array or dataset) to score.
+        method: str. `"elbo"`, the negative ELBO (fast), or `"iw"`, the negative
+            importance-weighted log-likelihood (tighter, `num_samples` times the cost).
+            Defaults to `"elbo"`.
+        labels: labels, for a conditional model.
+        num_samples: int or None. Draws of z per example; defaults to `1` for `"elbo"` and
+            `100` for `"iw"`.
+        batch_size: int. Defaults to `100`.
+        seed: int or None. Makes the scores repeatable. Defaults to `None`.
+        verbose: int. `1` shows a progress bar. Defaults to `0`.
+
+    Returns:
+        float64 array `(n,)` of scores in nats; use `roc_auc` to rate a detector.
+    """
+    if method not in ANOMALY_METHODS:
+        raise ValueError(f"anomaly_scores() expects `method` in {ANOMALY_METHODS}; got {method!r}.")
+    if method == "elbo":
+        return elbo(
+            model,
+            x,
+            labels=labels,
+            batch_size=batch_size,
+            num_samples=num_samples or 1,
+            seed=seed,
+            verbose=verbose,
+        )["loss"]
+    return -log_likelihood(
+        model,
+        x,
+        labels=labels,
+        num_samples=num_samples or 100,
+        batch_size=batch_size,
+        seed=seed,
+        verbose=verbose,
+    )
+
+
+def roc_auc(labels, scores) -> float:
+    """Area under the ROC curve of `scores` for binary `labels` (1 = positive), in numpy.
+
+    Equals the probability that a random positive scores above a random negative, ties
+    counting one half (the Mann-Whitney U statistic over n_pos * n_neg).
+    """
+    labels = np.asarray(labels)
+    scores = np.asarray(scores, dtype="float64")
+    if labels.ndim != 1 or scores.shape != labels.shape:
+        raise ValueError(
+            "roc_auc() expects `labels` and `scores` as 1-D arrays of the same length; got"
+            f" shapes {labels.shape} and {scores.shape}."
+        )
+    if not np.isin(labels, (0, 1)).all():
+        raise ValueError(f"roc_auc() expects binary `labels` (0 or 1); got {np.unique(labels)}.")
+    positives = int(labels.sum())
+    negatives = len(labels) - positives
+    if positives == 0 or negatives == 0:
+        raise ValueError(
+            "roc_auc() needs both classes in `labels`; got"
+            f" {positives} positives and {negatives} negatives."
+        )
+    if not np.isfinite(scores).all():
+        raise ValueError("roc_auc() expects finite `scores`; got NaN or infinity.")
+    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
+    # 1-based rank of each tie group: the mean of the ranks its members would share.
+    group_ranks = np.cumsum(counts) - (counts - 1) / 2.0
+    ranks = group_ranks[inverse]
+    u = ranks[labels == 1].sum() - positives * (positives + 1) / 2.0
+    return float(u / (positives * negatives))

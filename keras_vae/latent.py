@@ -1,0 +1,316 @@
+"""Tools for exploring a latent space: class pools, interpolation, traversals and grids.
+
+A trained VAE places each class in a region of latent space. `LatentPools` describes the
+region of each class as a Gaussian fitted to the encoded means of its examples, so you can
+go to the pool of 7s, pick vectors there and decode them. `interpolate`, `traverse` and
+`latent_grid` build the latent vectors of the usual figures; decode them with
+`model.decode(z)`.
+
+Example:
+```python
+pools = LatentPools.fit(vae, x_train, y_train)
+sevens = pools.generate(7, n=16, seed=0)          # images, (16, 28, 28, 1)
+pools.save("run/pools.npz")                       # next to run/model.keras
+path = interpolate(pools.means[3], pools.means[8], steps=9, method="slerp")
+images = vae.decode(path)
+```
+"""
+
+import os
+
+import numpy as np
+
+from keras_vae import validation
+
+INTERPOLATION_METHODS = ("linear", "slerp")
+
+# Added to the diagonal before the Cholesky factorization: a class whose encoded means lie
+# on a lower-dimensional set has a singular covariance, and sampling must still work.
+COVARIANCE_JITTER = 1e-6
+
+
+def _check_latent_vector(z, name: str, method: str) -> np.ndarray:
+    array = np.asarray(z, dtype="float64") if _is_numeric(z) else None
+    if array is None or array.ndim != 1 or array.size == 0:
+        raise ValueError(
+            f"{method}() expects `{name}` as a 1-D latent vector (latent_dim,); got {_describe(z)}."
+        )
+    if not np.isfinite(array).all():
+        raise ValueError(f"{method}() expects finite values in `{name}`; got {array}.")
+    return array
+
+
+def _is_numeric(value) -> bool:
+    try:
+        array = np.asarray(value)
+    except Exception:
+        return False
+    return array.dtype != bool and np.issubdtype(array.dtype, np.number)
+
+
+def _describe(value) -> str:
+    try:
+        array = np.asarray(value)
+        return f"shape {array.shape} and dtype {array.dtype}"
+    except Exception:
+        return type(value).__name__
+
+
+class LatentPools:
+    """The pool of each class in a model's latent space, as a Gaussian N(mean_k, cov_k).
+
+    `fit` encodes labelled examples with the model's encoder and keeps, for each class, the
+    mean and covariance of the posterior means. `sample` draws latent vectors from a pool,
+    `generate` decodes them to images, `log_density` and `classify` say which pool a vector
+    is in. Pools are plain arrays: `save` writes them to a `.npz` file kept next to the
+    model, `load` reads them back.
+
+    Args:
+        labels: array `(k,)`. The class of each pool.
+        means: array `(k, latent_dim)`.
+        covariances: array `(k, latent_dim, latent_dim)`.
+        counts: array `(k,)`. Examples behind each pool.
+        model: the model whose latent space the pools live in (for `generate`/`decode`),
+            or None.
+    """
+
+    def __init__(self, labels, means, covariances, counts, model=None):
+        self.labels = np.asarray(labels)
+        self.means = np.asarray(means, dtype="float64")
+        self.covariances = np.asarray(covariances, dtype="float64")
+        self.counts = np.asarray(counts, dtype="int64")
+        k = len(self.labels)
+        if (
+            self.labels.ndim != 1
+            or self.means.ndim != 2
+            or len(self.means) != k
+            or self.covariances.shape != (k, self.means.shape[1], self.means.shape[1])
+            or self.counts.shape != (k,)
+        ):
+            raise ValueError(
+                "LatentPools expects labels (k,), means (k, d), covariances (k, d, d) and"
+                f" counts (k,); got {self.labels.shape}, {self.means.shape},"
+                f" {self.covariances.shape} and {self.counts.shape}."
+            )
+        self.model = model
+        eye = np.eye(self.latent_dim)
+        self._cholesky = np.linalg.cholesky(self.covariances + COVARIANCE_JITTER * eye)
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.means.shape[1])
+
+    @classmethod
+    def fit(cls, model, x, y, batch_size: int = 256) -> "LatentPools":
+        """Fits one Gaussian per class to the encoded means of `x`.
+
+        Args:
+            model: a trained `VAE` (its `encode` gives `(z_mean, z_log_var)`) or
+                `AutoEncoder` (its `encode` gives `z`).
+            x: images `(n, *input_shape)`.
+            y: labels `(n,)`, any hashable values (ints for digits).
+            batch_size: int. Defaults to `256`.
+
+        Returns:
+            A `LatentPools` bound to `model`.
+        """
+        y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(f"LatentPools.fit() expects `y` as 1-D labels (n,); got {y.shape}.")
+        if len(y) != len(x):
+            raise ValueError(
+                f"LatentPools.fit() expects one label per image; got {len(x)} images and"
+                f" {len(y)} labels."
+            )
+        if getattr(model, "num_classes", None) is not None:
+            encoded = model.encode(x, y, batch_size=batch_size)
+        else:
+            encoded = model.encode(x, batch_size=batch_size)
+        z = np.asarray(encoded[0] if isinstance(encoded, tuple) else encoded, dtype="float64")
+        labels = np.unique(y)
+        means, covariances, counts = [], [], []
+        for label in labels:
+            members = z[y == label]
+            if len(members) < 2:
+                raise ValueError(
+                    f"LatentPools.fit() needs at least 2 examples per class; class {label!r}"
+                    f" has {len(members)}."
+                )
+            means.append(members.mean(axis=0))
+            covariances.append(np.atleast_2d(np.cov(members, rowvar=False)))
+            counts.append(len(members))
+        return cls(labels, np.stack(means), np.stack(covariances), counts, model=model)
+
+    def _index(self, label, method: str) -> int:
+        matches = np.flatnonzero(self.labels == label)
+        if len(matches) == 0:
+            raise ValueError(
+                f"LatentPools.{method}() expects `label` in {self.labels.tolist()}; got {label!r}."
+            )
+        return int(matches[0])
+
+    def _model(self, method: str):
+        if self.model is None:
+            raise ValueError(
+                f"LatentPools.{method}() needs the model to decode with: pass `model=` to"
+                " LatentPools.load() or set `pools.model`."
+            )
+        return self.model
+
+    def sample(self, label, n: int, seed: int | None = None) -> np.ndarray:
+        """Draws `n` latent vectors `(n, latent_dim)` float32 from the pool of `label`."""
+        n = validation.check_positive_int(n, "n", "LatentPools.sample()")
+        index = self._index(label, "sample")
+        eps = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
+        z = self.means[index] + eps @ self._cholesky[index].T
+        return z.astype("float32")
+
+    def decode(self, z, label=None) -> np.ndarray:
+        """Decodes latent vectors with the bound model (a conditional model needs `label`)."""
+        model = self._model("decode")
+        if getattr(model, "num_classes", None) is not None:
+            if label is None:
+                raise ValueError(
+                    f"LatentPools.decode() with a {type(model).__name__} needs `label`."
+                )
+            return model.decode(z, np.full(len(z), label))
+        return model.decode(z)
+
+    def generate(self, label, n: int, seed: int | None = None) -> np.ndarray:
+        """Draws `n` vectors from the pool of `label` and decodes them to images."""
+        self._model("generate")
+        return self.decode(self.sample(label, n, seed), label)
+
+    def log_density(self, z) -> np.ndarray:
+        """log N(z | mean_k, cov_k) of each vector under each pool: `(n, k)`."""
+        z = np.asarray(validation.as_float_array(z, "z", (self.latent_dim,), "log_density"))
+        diff = z[:, None, :].astype("float64") - self.means[None]  # (n, k, d)
+        # Solve L y = diff per pool; the squared norm of y is the Mahalanobis distance.
+        solved = np.stack(
+            [np.linalg.solve(self._cholesky[k], diff[:, k].T).T for k in range(len(self.labels))],
+            axis=1,
+        )
+        log_det = 2.0 * np.log(np.diagonal(self._cholesky, axis1=1, axis2=2)).sum(axis=-1)
+        return -0.5 * (
+            np.square(solved).sum(axis=-1) + log_det[None] + self.latent_dim * np.log(2 * np.pi)
+        )
+
+    def classify(self, z) -> np.ndarray:
+        """The label of the pool with the highest density at each vector: `(n,)`."""
+        return self.labels[np.argmax(self.log_density(z), axis=1)]
+
+    def save(self, path, overwrite: bool = False) -> None:
+        """Writes the pools to a `.npz` file; refuses to replace an existing file unless
+        `overwrite=True`."""
+        path = os.fspath(path)
+        if not path.endswith(".npz"):
+            raise ValueError(f"LatentPools.save() expects a path ending in .npz; got {path!r}.")
+        if os.path.exists(path) and not overwrite:
+            raise FileExistsError(
+                f"LatentPools.save() will not replace {path!r}; pass overwrite=True to replace it."
+            )
+        np.savez(
+            path,
+            labels=self.labels,
+            means=self.means,
+            covariances=self.covariances,
+            counts=self.counts,
+        )
+
+    @classmethod
+    def load(cls, path, model=None) -> "LatentPools":
+        """Reads pools written by `save`; `model` binds them for `generate`/`decode`."""
+        path = os.fspath(path)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"LatentPools.load() found no file at {path!r}.")
+        with np.load(path, allow_pickle=False) as data:
+            pools = cls(
+                data["labels"], data["means"], data["covariances"], data["counts"], model=model
+            )
+        if model is not None and getattr(model, "latent_dim", pools.latent_dim) != pools.latent_dim:
+            raise ValueError(
+                f"LatentPools.load() read pools of latent_dim {pools.latent_dim} from {path!r};"
+                f" the model has latent_dim {model.latent_dim}."
+            )
+        return pools
+
+
+def interpolate(z0, z1, steps: int, method: str = "linear") -> np.ndarray:
+    """Latent vectors on a path from `z0` to `z1`, both endpoints included: `(steps, d)`.
+
+    `"linear"` walks the straight line. `"slerp"` walks the great-circle arc,
+    `sin((1 - t) w) / sin(w) z0 + sin(t w) / sin(w) z1` with `w` the angle between them:
+    for vectors of equal norm every point keeps that norm, so the path stays where the
+    Gaussian prior has its mass instead of cutting through the low-norm centre (White,
+    2016). Nearly parallel vectors fall back to the linear path; opposite vectors have no
+    unique arc and raise.
+
+    Args:
+        z0: array `(d,)`. Start.
+        z1: array `(d,)`. End.
+        steps: int >= 2. Number of vectors.
+        method: str. `"linear"` or `"slerp"`. Defaults to `"linear"`.
+    """
+    z0 = _check_latent_vector(z0, "z0", "interpolate")
+    z1 = _check_latent_vector(z1, "z1", "interpolate")
+    if z0.shape != z1.shape:
+        raise ValueError(
+            f"interpolate() expects `z0` and `z1` of the same shape; got {z0.shape} and {z1.shape}."
+        )
+    steps = validation.check_positive_int(steps, "steps", "interpolate()")
+    if steps < 2:
+        raise ValueError(f"interpolate() expects `steps` >= 2 (both endpoints); got {steps}.")
+    if method not in INTERPOLATION_METHODS:
+        raise ValueError(
+            f"interpolate() expects `method` in {INTERPOLATION_METHODS}; got {method!r}."
+        )
+    t = np.linspace(0.0, 1.0, steps)[:, None]
+    norms = np.linalg.norm(z0) * np.linalg.norm(z1)
+    if method == "linear" or norms == 0:
+        path = (1.0 - t) * z0 + t * z1
+    else:
+        cosine = np.clip(np.dot(z0, z1) / norms, -1.0, 1.0)
+        omega = np.arccos(cosine)
+        if omega < 1e-6:
+            path = (1.0 - t) * z0 + t * z1
+        elif np.pi - omega < 1e-6:
+            raise ValueError(
+                "interpolate() with method='slerp' needs `z0` and `z1` not pointing in opposite"
+                " directions: the arc between them is not unique."
+            )
+        else:
+            path = (np.sin((1.0 - t) * omega) * z0 + np.sin(t * omega) * z1) / np.sin(omega)
+    # Exact endpoints, whatever the rounding of the trigonometry.
+    path[0], path[-1] = z0, z1
+    return path.astype("float32")
+
+
+def traverse(z, dim: int, values) -> np.ndarray:
+    """Copies of `z` with dimension `dim` set to each of `values`: `(len(values), d)`.
+
+    Decoding the result shows what one latent dimension controls, the others held fixed.
+    """
+    z = _check_latent_vector(z, "z", "traverse")
+    if isinstance(dim, bool) or not isinstance(dim, int | np.integer) or not 0 <= dim < len(z):
+        raise ValueError(f"traverse() expects `dim` as an int in [0, {len(z)}); got {dim!r}.")
+    values = np.asarray(values, dtype="float64") if _is_numeric(values) else None
+    if values is None or values.ndim != 1 or values.size == 0:
+        raise ValueError("traverse() expects `values` as a non-empty 1-D sequence of numbers.")
+    path = np.repeat(z[None], len(values), axis=0)
+    path[:, dim] = values
+    return path.astype("float32")
+
+
+def latent_grid(n: int, extent: float = 3.0) -> np.ndarray:
+    """A regular `n x n` grid over `[-extent, extent]^2` for a 2-D latent space: `(n*n, 2)`.
+
+    Row-major from the top left, as an image grid is read: the first coordinate grows left
+    to right, the second falls top to bottom; `decode` and tile the images `n` by `n` to get
+    the usual map of a 2-D latent space.
+    """
+    n = validation.check_positive_int(n, "n", "latent_grid()")
+    if not isinstance(extent, int | float) or isinstance(extent, bool) or extent <= 0:
+        raise ValueError(f"latent_grid() expects `extent` as a positive float; got {extent!r}.")
+    axis = np.linspace(-extent, extent, n)
+    first, second = np.meshgrid(axis, axis[::-1])
+    return np.stack([first.ravel(), second.ravel()], axis=1).astype("float32")

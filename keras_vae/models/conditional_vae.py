@@ -1,0 +1,323 @@
+"""The conditional VAE: a VAE whose encoder and decoder also see the class label."""
+
+import math
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from keras_vae import losses, validation
+from keras_vae.layers.decoder import Decoder
+from keras_vae.layers.encoder import Encoder
+from keras_vae.models.vae import VAE
+
+
+def conditional_encoder(latent_dim, input_shape, num_classes, architecture="conv"):
+    """The default encoder of `ConditionalVAE`: `[images, one_hot] -> (z_mean, z_log_var)`.
+
+    For `"conv"` a dense layer maps the label to an extra image channel (a learned label map)
+    before the convolutional `Encoder`; for `"dense"` the flattened image and the one-hot
+    label are concatenated.
+    """
+    images = keras.Input(input_shape, name="images")
+    labels = keras.Input((num_classes,), name="labels")
+    if architecture == "conv":
+        height, width, channels = input_shape
+        label_map = keras.layers.Dense(height * width, name="label_map")(labels)
+        label_map = keras.layers.Reshape((height, width, 1), name="label_channel")(label_map)
+        joined = keras.layers.Concatenate(axis=-1, name="join")([images, label_map])
+        body_shape = (height, width, channels + 1)
+    else:
+        flat = keras.layers.Flatten(name="flatten")(images)
+        joined = keras.layers.Concatenate(name="join")([flat, labels])
+        body_shape = (math.prod(input_shape) + num_classes,)
+    z_mean, z_log_var = Encoder(
+        latent_dim=latent_dim, input_shape=body_shape, architecture=architecture, name="body"
+    )(joined)
+    return keras.Model([images, labels], [z_mean, z_log_var], name="encoder")
+
+
+def conditional_decoder(latent_dim, output_shape, num_classes, architecture="conv"):
+    """The default decoder of `ConditionalVAE`: `[z, one_hot] -> logits`, a `Decoder` on the
+    concatenation of z and the label. A functional model with two named inputs (`z`,
+    `labels`), so it can be exported on its own."""
+    z = keras.Input((latent_dim,), name="z")
+    labels = keras.Input((num_classes,), name="labels")
+    joined = keras.layers.Concatenate(name="join")([z, labels])
+    logits = Decoder(
+        latent_dim=latent_dim + num_classes,
+        output_shape=output_shape,
+        architecture=architecture,
+        name="body",
+    )(joined)
+    return keras.Model([z, labels], logits, name="decoder")
+
+
+@keras.saving.register_keras_serializable(package="keras_vae")
+class ConditionalVAE(VAE):
+    """A VAE conditioned on a class label: q(z | x, y) and p(x | z, y) (Sohn et al., 2015).
+
+    Both networks take the label as a one-hot vector next to their usual input, so the
+    latent code is free to describe style (slant, thickness) while the label says which
+    digit: `sample(n, labels=7)` draws z from the prior and decodes a 7. Training takes
+    `(images, labels)` pairs: `fit(x, y)` with arrays, or a `tf.data` dataset of pairs;
+    labels are ints in `[0, num_classes)` or one-hot rows. The objective, `beta`,
+    `kl_weight` and `free_bits` are those of `VAE`.
+
+    For export, `decoder` is a functional model with inputs `[z (None, latent_dim),
+    labels (None, num_classes)]` and logits (Bernoulli) as output; apply a sigmoid for
+    pixel probabilities.
+
+    Args:
+        encoder: keras Layer or Model, or None. Maps `[images, one_hot]` to
+            `(z_mean, z_log_var)`. Defaults to `conditional_encoder(...)`.
+        decoder: keras Layer or Model, or None. Maps `[z, one_hot]` to logits or means.
+            Defaults to `conditional_decoder(...)`.
+        num_classes: int >= 2. Number of labels. Defaults to `10`.
+        latent_dim: int. Size of the latent vector. Defaults to `2`.
+        input_shape: tuple. Shape of one image. Defaults to `(28, 28, 1)`.
+        architecture: str. `"conv"` or `"dense"` for the default networks. Defaults to
+            `"conv"`.
+        **kwargs: the other arguments of `VAE` (`beta`, `likelihood`, `gaussian_variance`,
+            `free_bits`, `seed`).
+
+    Example:
+    ```python
+    cvae = keras_vae.ConditionalVAE(num_classes=10, latent_dim=2, seed=1)
+    cvae.compile()
+    cvae.fit(x_train, y_train, epochs=10)
+    sevens = cvae.sample(16, labels=7, seed=0)
+    ```
+    """
+
+    def __init__(
+        self,
+        encoder=None,
+        decoder=None,
+        num_classes=10,
+        latent_dim=2,
+        input_shape=(28, 28, 1),
+        architecture="conv",
+        **kwargs,
+    ):
+        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+            raise ValueError(
+                f"ConditionalVAE expects `num_classes` as an int >= 2; got {num_classes!r}."
+            )
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise ValueError(
+                f"ConditionalVAE expects `latent_dim` as an int >= 1; got {latent_dim!r}."
+            )
+        input_shape = tuple(int(d) for d in input_shape)
+        if encoder is None:
+            encoder = conditional_encoder(latent_dim, input_shape, num_classes, architecture)
+        if decoder is None:
+            decoder = conditional_decoder(latent_dim, input_shape, num_classes, architecture)
+        # Read by `_check_networks`, which the base constructor calls.
+        self._pending_num_classes = num_classes
+        super().__init__(
+            encoder=encoder,
+            decoder=decoder,
+            latent_dim=latent_dim,
+            input_shape=input_shape,
+            architecture=architecture,
+            **kwargs,
+        )
+        self.num_classes = num_classes
+
+    # Construction -------------------------------------------------------------------------
+
+    def _check_networks(self):
+        owner = type(self).__name__
+        for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
+            if not isinstance(net, keras.layers.Layer):
+                raise TypeError(
+                    f"{owner} expects `{name}` as a keras Layer or Model; got {type(net).__name__}."
+                )
+        one_hot = ops.zeros((1, self._pending_num_classes))
+        encoded = self.encoder([ops.zeros((1, *self.image_shape)), one_hot])
+        if not isinstance(encoded, list | tuple) or len(encoded) != 2:
+            raise ValueError(
+                f"{owner} expects `encoder` to return (z_mean, z_log_var) from [images, one_hot];"
+                f" got {type(encoded).__name__}."
+            )
+        shapes = [tuple(t.shape) for t in encoded]
+        if any(shape != (1, self.latent_dim) for shape in shapes):
+            raise ValueError(
+                f"{owner} expects `encoder` outputs of shape (None, {self.latent_dim}); got"
+                f" {[(None, *s[1:]) for s in shapes]}."
+            )
+        decoded = self.decoder([ops.zeros((1, self.latent_dim)), one_hot])
+        if tuple(decoded.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"{owner} expects `decoder` outputs of shape (None, "
+                f"{', '.join(map(str, self.image_shape))}) from [z, one_hot]; got (None, "
+                f"{', '.join(map(str, decoded.shape[1:]))})."
+            )
+
+    # Labels -------------------------------------------------------------------------------
+
+    def one_hot_labels(self, labels, name="labels", method="fit", expected_count=None):
+        """Checks labels (ints in `[0, num_classes)` or one-hot rows) and returns one-hot
+        float32 rows `(n, num_classes)`."""
+        owner = f"{type(self).__name__}.{method}()"
+        array = np.asarray(labels)
+        if array.ndim == 1 and (np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+            if (
+                array.dtype == bool
+                or array.min(initial=0) < 0
+                or array.max(initial=0) >= self.num_classes
+            ):
+                raise ValueError(
+                    f"{owner} expects `{name}` as ints in [0, {self.num_classes}); got values in"
+                    f" [{array.min()}, {array.max()}]."
+                )
+            one_hot = np.eye(self.num_classes, dtype="float32")[array]
+        elif (
+            array.ndim == 2
+            and array.shape[1] == self.num_classes
+            and np.issubdtype(array.dtype, np.number)
+        ):
+            one_hot = array.astype("float32")
+        else:
+            raise ValueError(
+                f"{owner} expects `{name}` as ints (n,) in [0, {self.num_classes}) or one-hot"
+                f" rows (n, {self.num_classes}); got shape {array.shape} and dtype {array.dtype}."
+            )
+        if expected_count is not None and len(one_hot) != expected_count:
+            raise ValueError(
+                f"{owner} expects one label per example in `{name}`; got {len(one_hot)} labels"
+                f" for {expected_count} examples."
+            )
+        return one_hot
+
+    def _labels_for(self, labels, n, method):
+        if labels is None:
+            raise ValueError(f"{type(self).__name__}.{method}() needs `labels` (one per example).")
+        if isinstance(labels, int | np.integer) and not isinstance(labels, bool):
+            labels = np.full(n, int(labels))
+        return self.one_hot_labels(labels, "labels", method, expected_count=n)
+
+    def _symbolic_one_hot(self, y):
+        y = tf.convert_to_tensor(y)
+        if y.shape.rank == 1 or (y.shape.rank == 2 and y.shape[-1] == 1 and self.num_classes != 1):
+            return tf.one_hot(tf.cast(tf.reshape(y, (-1,)), "int32"), self.num_classes)
+        if y.shape.rank == 2 and y.shape[-1] == self.num_classes:
+            return tf.cast(y, "float32")
+        raise ValueError(
+            f"{type(self).__name__}.fit() expects labels as ints (None,) or one-hot rows (None,"
+            f" {self.num_classes}); got shape {tuple(y.shape)}."
+        )
+
+    # Training -----------------------------------------------------------------------------
+
+    def _images_from_batch(self, data):
+        # The base train_step hands this pair straight to `compute_losses`.
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
+        self._check_symbolic_images(x, "fit")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.fit() needs labels: pass `fit(x, y)` or a dataset of"
+                " (images, labels) pairs."
+            )
+        return x, self._symbolic_one_hot(y)
+
+    def compute_losses(self, x, training=False):
+        """The VAE objective on `x = (images, one_hot)`; see `VAE.compute_losses`."""
+        images, one_hot = x
+        z_mean, z_log_var = self.encoder([images, one_hot], training=training)
+        z = self.sampling([z_mean, z_log_var])
+        decoded = self.decoder([z, one_hot], training=training)
+        reconstruction = -self.reconstruction_log_likelihood(images, decoded)
+        kl_per_dimension = losses.kl_divergence_per_dimension(z_mean, z_log_var)
+        kl = ops.sum(kl_per_dimension, axis=-1)
+        if self.free_bits > 0:
+            kl_objective = ops.sum(ops.maximum(ops.mean(kl_per_dimension, axis=0), self.free_bits))
+        else:
+            kl_objective = ops.mean(kl)
+        objective = ops.mean(reconstruction) + self.beta * self.kl_weight * kl_objective
+        return objective, {
+            "loss": reconstruction + self.beta * kl,
+            "reconstruction_loss": reconstruction,
+            "kl_loss": kl,
+        }
+
+    def _with_labels(self, x, y, name):
+        if x is None or isinstance(x, tf.data.Dataset | keras.utils.PyDataset):
+            return x, y
+        x = self.check_images(x, name, "fit")
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.fit() needs labels `y` for `{name}` (one per image)."
+            )
+        return x, self.one_hot_labels(y, "y", "fit", expected_count=len(x))
+
+    def fit(self, x=None, y=None, validation_data=None, **kwargs):
+        """Like `VAE.fit`, with labels: `fit(x, y)` for arrays, or a dataset of pairs."""
+        x, y = self._with_labels(x, y, "x")
+        if isinstance(validation_data, list | tuple):
+            if len(validation_data) < 2:
+                raise ValueError(
+                    f"{type(self).__name__}.fit() expects `validation_data` as (images, labels)."
+                )
+            validation_data = self._with_labels(*validation_data[:2], "validation_data")
+        return super().fit(x, y, validation_data=validation_data, **kwargs)
+
+    def evaluate(self, x=None, y=None, **kwargs):
+        x, y = self._with_labels(x, y, "x")
+        return keras.Model.evaluate(self, x, y, **kwargs)
+
+    def call(self, inputs, training=False):
+        images, one_hot = inputs
+        z_mean, z_log_var = self.encoder([images, one_hot], training=training)
+        z = self.sampling([z_mean, z_log_var]) if training else z_mean
+        return self.output_mean(self.decoder([z, one_hot], training=training))
+
+    # Numpy-facing methods -------------------------------------------------------------------
+
+    def encode(self, x, labels=None, batch_size=256):
+        """Encodes images with their labels to `(z_mean, z_log_var)`, each `(n, d)`."""
+        x = self.check_images(x)
+        one_hot = self._labels_for(labels, len(x), "encode")
+        return self._batched(
+            lambda idx: tuple(
+                ops.convert_to_numpy(t)
+                for t in self.encoder([x[idx], one_hot[idx]], training=False)
+            ),
+            np.arange(len(x)),
+            batch_size,
+        )
+
+    def decode(self, z, labels=None, batch_size=256):
+        """Decodes latent vectors with labels (an int for all, or one per row) to images."""
+        z = self.check_latents(z)
+        one_hot = self._labels_for(labels, len(z), "decode")
+        return self._batched(
+            lambda idx: ops.convert_to_numpy(
+                self.output_mean(self.decoder([z[idx], one_hot[idx]], training=False))
+            ),
+            np.arange(len(z)),
+            batch_size,
+        )
+
+    def reconstruct(self, x, labels=None, batch_size=256):
+        """Decodes the posterior mean of each image given its label."""
+        z_mean, _ = self.encode(x, labels, batch_size)
+        return self.decode(z_mean, labels, batch_size)
+
+    def sample(self, n, labels=None, seed=None):
+        """Decodes `n` prior draws as the requested digits.
+
+        `labels` is an int (all `n` of that class), a sequence of `n` labels, or None
+        (classes in turn: 0, 1, ..., num_classes - 1, 0, ...).
+        """
+        n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
+        if labels is None:
+            labels = np.arange(n) % self.num_classes
+        return self.decode(self.prior_latents(n, seed=seed), labels)
+
+    def get_config(self):
+        config = super().get_config()
+        config["num_classes"] = self.num_classes
+        return config
