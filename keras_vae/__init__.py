@@ -21,6 +21,7 @@ from keras_vae.layers.encoder import Encoder  # noqa: E402
 from keras_vae.layers.sampling import Sampling  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
 from keras_vae.models.base import BaseAutoEncoder, recommended_optimizer  # noqa: E402
+from keras_vae.models.conditional_vae import ConditionalVAE  # noqa: E402
 from keras_vae.models.vae import VAE  # noqa: E402
 
 __version__ = "0.1.0"
@@ -38,6 +39,7 @@ def __getattr__(name):
 __all__ = [
     "AutoEncoder",
     "BaseAutoEncoder",
+    "ConditionalVAE",
     "Decoder",
     "Encoder",
     "Sampling",
