@@ -6,14 +6,23 @@ export through LiteRT, evaluation, latent tools, callbacks) are imported on firs
 """
 
 import importlib
+import os
 
-import keras
 
-if keras.config.backend() != "tensorflow":
-    raise ImportError(
-        "keras_vae requires the TensorFlow backend of Keras; the active backend is"
-        f" {keras.config.backend()!r}. Set KERAS_BACKEND=tensorflow before importing keras."
-    )
+def _require_tensorflow_backend(backend: str) -> None:
+    if backend != "tensorflow":
+        raise ImportError(
+            "keras_vae requires the TensorFlow backend of Keras; the active backend is"
+            f" {backend!r}. Set KERAS_BACKEND=tensorflow before importing keras."
+        )
+
+
+# Checked before importing keras too: another backend may fail inside keras's own import.
+_require_tensorflow_backend(os.environ.get("KERAS_BACKEND", "tensorflow"))
+
+import keras  # noqa: E402
+
+_require_tensorflow_backend(keras.config.backend())
 
 from keras_vae import losses  # noqa: E402
 from keras_vae.layers.decoder import Decoder  # noqa: E402

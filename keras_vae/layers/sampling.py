@@ -32,6 +32,15 @@ class Sampling(keras.layers.Layer):
         )
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
 
+    # The generator's state is a variable but not a weight, so Keras would not save it. Saving
+    # it makes a reloaded (or resumed) model continue the same sequence of draws.
+    def save_own_variables(self, store):
+        store["seed_generator_state"] = ops.convert_to_numpy(self.seed_generator.state)
+
+    def load_own_variables(self, store):
+        if "seed_generator_state" in store.keys():
+            self.seed_generator.state.assign(store["seed_generator_state"][...])
+
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 

@@ -1,6 +1,8 @@
 """What the autoencoder and the VAE share: networks, input checks, the training loop, and
 the numpy-facing methods (`encode`, `decode`, `sample`, `reconstruct`)."""
 
+import copy
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -300,7 +302,8 @@ class BaseAutoEncoder(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
+        # Deserialization may consume parts of nested configs; the caller's dict stays intact.
+        config = copy.deepcopy(config)
         for name in ("encoder", "decoder"):
             config[name] = keras.saving.deserialize_keras_object(config[name])
         return cls(**config)

@@ -1,0 +1,124 @@
+"""Sampling, Encoder and Decoder through the shared layer checks, plus their own behaviour."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+from keras_test_case import run_layer_test
+
+from keras_vae import Decoder, Encoder, Sampling
+
+
+def test_sampling_layer_contract(tmp_path):
+    z = np.zeros((8, 3), "float32")
+    run_layer_test(Sampling, {"seed": 3}, [z, z], (8, 3), tmp_path)
+
+
+def test_sampling_has_the_requested_mean_and_variance():
+    mean = np.full((20_000, 2), [1.5, -2.0], "float32")
+    log_var = np.full((20_000, 2), [np.log(0.25), np.log(4.0)], "float32")
+    z = ops.convert_to_numpy(Sampling(seed=0)([mean, log_var]))
+    np.testing.assert_allclose(z.mean(0), [1.5, -2.0], atol=0.05)
+    np.testing.assert_allclose(z.var(0), [0.25, 4.0], rtol=0.05)
+
+
+def test_sampling_is_reproducible_with_a_seed_and_differs_between_calls():
+    mean = log_var = np.zeros((4, 2), "float32")
+    first = [ops.convert_to_numpy(Sampling(seed=7)([mean, log_var])) for _ in range(2)]
+    np.testing.assert_array_equal(first[0], first[1])
+    layer = Sampling(seed=7)
+    draws = [ops.convert_to_numpy(layer([mean, log_var])) for _ in range(2)]
+    assert not np.array_equal(draws[0], draws[1])
+
+
+def test_sampling_passes_gradients_to_mean_and_log_variance():
+    import tensorflow as tf
+
+    mean = tf.Variable(np.zeros((3, 2), "float32"))
+    log_var = tf.Variable(np.zeros((3, 2), "float32"))
+    with tf.GradientTape() as tape:
+        z = Sampling(seed=1)([mean, log_var])
+        total = tf.reduce_sum(z)
+    grad_mean, grad_log_var = tape.gradient(total, [mean, log_var])
+    np.testing.assert_allclose(grad_mean.numpy(), 1.0)
+    assert np.abs(grad_log_var.numpy()).sum() > 0
+
+
+ENCODER_CASES = {
+    "conv": ({"latent_dim": 3, "conv_filters": (4, 8), "dense_units": (16,)}, (5, 28, 28, 1)),
+    "dense": (
+        {"latent_dim": 2, "input_shape": (10,), "architecture": "dense", "dense_units": (8, 8)},
+        (5, 10),
+    ),
+    "deterministic": (
+        {"latent_dim": 4, "conv_filters": (4,), "dense_units": (), "probabilistic": False},
+        (5, 28, 28, 1),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ENCODER_CASES)
+def test_encoder_layer_contract(case, tmp_path):
+    kwargs, shape = ENCODER_CASES[case]
+    x = np.random.default_rng(0).uniform(size=shape).astype("float32")
+    out = (5, kwargs["latent_dim"])
+    expected = out if kwargs.get("probabilistic") is False else [out, out]
+    run_layer_test(Encoder, kwargs, x, expected, tmp_path)
+
+
+DECODER_CASES = {
+    "transpose": ({"latent_dim": 3, "conv_filters": (8, 4), "dense_units": ()}, (28, 28, 1)),
+    "resize": (
+        {
+            "latent_dim": 3,
+            "conv_filters": (8, 4),
+            "upsampling": "resize",
+            "output_shape": (16, 8, 3),
+        },
+        (16, 8, 3),
+    ),
+    "dense": (
+        {"latent_dim": 2, "architecture": "dense", "output_shape": (10,), "dense_units": (8,)},
+        (10,),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DECODER_CASES)
+def test_decoder_layer_contract(case, tmp_path):
+    kwargs, image_shape = DECODER_CASES[case]
+    z = np.random.default_rng(0).normal(size=(5, kwargs["latent_dim"])).astype("float32")
+    run_layer_test(Decoder, kwargs, z, (5, *image_shape), tmp_path)
+
+
+def test_decoder_mirrors_the_encoder_with_transposed_convolutions():
+    decoder = Decoder(latent_dim=2, conv_filters=(64, 32))
+    decoder.build()
+    kinds = [type(layer).__name__ for layer in decoder.hidden_layers]
+    assert kinds.count("Conv2DTranspose") == 2
+    assert [layer.filters for layer in decoder.hidden_layers if hasattr(layer, "filters")][:2] == [
+        64,
+        32,
+    ]
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        (Encoder, {"latent_dim": 0}, "latent_dim"),
+        (Encoder, {"latent_dim": 2.5}, "latent_dim"),
+        (Encoder, {"architecture": "rnn"}, "architecture"),
+        (Encoder, {"input_shape": (784,)}, "architecture='dense'"),
+        (Decoder, {"output_shape": (30, 30, 1)}, "divisible by 4"),
+        (Decoder, {"upsampling": "bilinear"}, "upsampling"),
+        (Decoder, {"conv_filters": (0, 4)}, "conv_filters"),
+    ],
+)
+def test_bad_layer_arguments_are_rejected_with_the_argument_named(cls, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        cls(**kwargs)
+
+
+def test_layers_are_registered_under_the_package_name():
+    for cls in (Sampling, Encoder, Decoder):
+        assert keras.saving.get_registered_name(cls) == f"keras_vae>{cls.__name__}"
