@@ -36,7 +36,11 @@ from keras_vae.models.vae import VAE  # noqa: E402
 __version__ = "0.1.0"
 
 # Public names provided by optional modules, loaded on first attribute access.
-_LAZY = {}
+_LAZY = {
+    "ExportReport": "keras_vae.export_report",
+    "export_decoder": "keras_vae.export",
+    "export_encoder": "keras_vae.export",
+}
 
 
 def __getattr__(name):
