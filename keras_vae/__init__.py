@@ -37,6 +37,8 @@ __version__ = "0.1.0"
 
 # Public names provided by optional modules, loaded on first attribute access.
 _LAZY = {
+    "KLWarmup": "keras_vae.kl_warmup",
+    "LatentPools": "keras_vae.latent",
     "ExportReport": "keras_vae.export_report",
     "export_decoder": "keras_vae.export",
     "export_encoder": "keras_vae.export",
