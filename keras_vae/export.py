@@ -30,6 +30,7 @@ from keras_vae.export_report import (
     REPORT_MD,
     ExportReport,
     VariantReport,
+    markdown_table,
     psnr,
     save_sample_grids,
 )
@@ -784,6 +785,36 @@ def _export_into(
     return report
 
 
+def load_model_for_export(path) -> keras.Model:
+    """Loads a `.keras` model file, or `vae.keras` from a run directory, for export.
+
+    Raises `ValueError` naming the path when it is missing, not a `.keras` archive, or
+    cannot be loaded (e.g. a corrupt file).
+    """
+    path = pathlib.Path(path)
+    if path.is_dir():
+        candidates = [path / "vae.keras", *sorted(path.glob("*.keras"))]
+        found = next((c for c in candidates if c.is_file()), None)
+        if found is None:
+            raise ValueError(
+                f"load_model_for_export() expects a .keras file or a run directory holding"
+                f" vae.keras; {path} holds no .keras file."
+            )
+        path = found
+    if not path.is_file():
+        raise ValueError(f"load_model_for_export() expects an existing .keras file; got {path}.")
+    if path.suffix != ".keras":
+        raise ValueError(f"load_model_for_export() expects a Keras `.keras` file; got {path.name}.")
+    try:
+        model = keras.saving.load_model(path)
+    except Exception as error:  # zipfile, JSON and deserialisation errors alike
+        raise ValueError(
+            f"load_model_for_export() could not load {path} as a Keras model"
+            f" ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''})."
+        ) from None
+    return model
+
+
 __all__ = [
     "DEFAULT_PSNR_THRESHOLDS",
     "FORMATS",
@@ -792,6 +823,8 @@ __all__ = [
     "VariantReport",
     "export_decoder",
     "export_encoder",
+    "load_model_for_export",
+    "markdown_table",
     "REPORT_JSON",
     "REPORT_MD",
 ]

@@ -1,0 +1,65 @@
+"""Export a trained keras-vae model's decoder to a SavedModel and verified TFLite files.
+
+    python export/export_decoder.py runs/vae/vae.keras --out export_dir
+    python export/export_decoder.py runs/vae --out export_dir --formats float32 int8
+
+Writes the files, report.json, report.md and sample_grids.png into `--out` (see
+export/README.md). Exits with status 1 when a variant fails the fidelity gate (the files and
+report are still written) and 2 on bad input.
+"""
+
+import argparse
+import sys
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a .keras file, or a run directory holding vae.keras")
+    parser.add_argument("--out", required=True, help="output directory (new or empty)")
+    parser.add_argument(
+        "--formats",
+        nargs="+",
+        default=["saved_model", "float32", "float16", "dynamic_range", "int8"],
+        help="any of saved_model float32 float16 dynamic_range int8",
+    )
+    parser.add_argument("--encoder", action="store_true", help="export the encoder mean instead")
+    parser.add_argument("--samples", type=int, default=1000, help="verification latents")
+    parser.add_argument("--int8-psnr", type=float, default=30.0, help="int8 gate in dB")
+    parser.add_argument("--float16-psnr", type=float, default=40.0, help="float16 gate in dB")
+    parser.add_argument("--uint8-output", action="store_true", help="emit uint8 pixels")
+    parser.add_argument("--batch1", action="store_true", help="also write fixed batch-1 files")
+    parser.add_argument("--overwrite", action="store_true", help="replace an earlier export")
+    args = parser.parse_args(argv)
+
+    # Imported after parsing so `--help` answers without loading TensorFlow.
+    from keras_vae import export
+
+    try:
+        model = export.load_model_for_export(args.model)
+        thresholds = {"int8": args.int8_psnr, "float16": args.float16_psnr}
+        options = dict(
+            formats=tuple(args.formats),
+            num_verification_samples=args.samples,
+            psnr_thresholds=thresholds,
+            batch1_variant=args.batch1,
+            overwrite=args.overwrite,
+        )
+        if args.encoder:
+            report = export.export_encoder(model, args.out, **options)
+        else:
+            report = export.export_decoder(
+                model, args.out, uint8_output=args.uint8_output, **options
+            )
+    except export.FidelityError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except (ValueError, TypeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(export.markdown_table(report))
+    print(f"Wrote {args.out}/report.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

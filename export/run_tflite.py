@@ -1,0 +1,123 @@
+"""Reference on-device generator: runs an exported decoder with nothing but numpy and LiteRT.
+
+    python run_tflite.py decoder_int8.tflite --num 64 --png samples.png
+    python run_tflite.py decoder_int8.tflite --num 16 --npy images.npy --latents-npy z.npy
+
+This is what a Raspberry Pi or an Android test harness has: it imports only numpy,
+ai_edge_litert and the standard library (the PNG is written by hand with zlib and struct).
+Latents are drawn from the prior N(0, I); the output is the decoder mean in [0, 1].
+"""
+
+import argparse
+import struct
+import sys
+import zlib
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+SIGNATURE = "decode"
+
+
+def load_decoder(path, num_threads=1):
+    """Returns the interpreter and the `decode` signature runner of a .tflite file."""
+    interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
+    signatures = interpreter.get_signature_list()
+    if SIGNATURE not in signatures:
+        raise ValueError(
+            f"{path} has no '{SIGNATURE}' signature (found {sorted(signatures)}); export it with"
+            " keras_vae.export.export_decoder."
+        )
+    return interpreter, interpreter.get_signature_runner(SIGNATURE)
+
+
+def to_unit_range(values, details):
+    """Float images in [0, 1] from the output tensor, whatever its type."""
+    if np.issubdtype(values.dtype, np.floating):
+        return values.astype(np.float32)
+    scale, zero_point = details["quantization"]
+    if scale:  # the int8 variant's quantized output
+        return (values.astype(np.float32) - zero_point) * scale
+    return values.astype(np.float32) / 255.0  # uint8 pixels from the float variants
+
+
+def generate(runner, latents):
+    """Decodes latents `(n, latent_dim)` to images `(n, h, w, c)` in [0, 1]."""
+    ((input_name, input_details),) = runner.get_input_details().items()
+    ((output_name, output_details),) = runner.get_output_details().items()
+    step = len(latents) if input_details["shape_signature"][0] == -1 else 1
+    outputs = [
+        runner(**{input_name: latents[i : i + step].astype(np.float32)})[output_name]
+        for i in range(0, len(latents), step)
+    ]
+    return to_unit_range(np.concatenate(outputs), output_details)
+
+
+def tile(images, columns):
+    n, height, width, channels = images.shape
+    rows = -(-n // columns)
+    grid = np.zeros((rows * height, columns * width, channels), np.float32)
+    for index, image in enumerate(images):
+        row, column = divmod(index, columns)
+        grid[row * height : (row + 1) * height, column * width : (column + 1) * width] = image
+    return grid
+
+
+def png_bytes(image):
+    """Encodes an `(h, w, 1 or 3)` float image in [0, 1] as an 8-bit PNG."""
+    height, width, channels = image.shape
+    color_type = {1: 0, 3: 2}[channels]  # grayscale or RGB
+    pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype(np.uint8)
+    # Each scanline starts with filter type 0 (none).
+    rows = np.concatenate([np.zeros((height, 1), np.uint8), pixels.reshape(height, -1)], axis=1)
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows.tobytes(), 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="a decoder .tflite written by export_decoder")
+    parser.add_argument("--num", type=int, default=64, help="images to generate")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the prior draw")
+    parser.add_argument("--columns", type=int, default=8, help="grid columns")
+    parser.add_argument("--threads", type=int, default=1, help="interpreter threads")
+    parser.add_argument("--png", help="write the images as one PNG grid")
+    parser.add_argument("--npy", help="write the images as a float32 .npy array")
+    parser.add_argument("--latents-npy", help="write the latents as a .npy array")
+    args = parser.parse_args(argv)
+    if args.num < 1 or args.columns < 1:
+        parser.error(f"--num and --columns must be >= 1; got {args.num} and {args.columns}")
+    if not (args.png or args.npy):
+        parser.error("give --png and/or --npy")
+    try:
+        _, runner = load_decoder(args.model, args.threads)
+    except ValueError as error:  # LiteRT raises ValueError for missing or invalid files
+        print(f"error: cannot load {args.model}: {error}", file=sys.stderr)
+        return 2
+    (input_details,) = runner.get_input_details().values()
+    latent_dim = int(input_details["shape_signature"][-1])
+    latents = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
+    images = generate(runner, latents.astype(np.float32))
+    if args.png:
+        with open(args.png, "wb") as f:
+            f.write(png_bytes(tile(images, args.columns)))
+    if args.npy:
+        np.save(args.npy, images)
+    if args.latents_npy:
+        np.save(args.latents_npy, latents.astype(np.float32))
+    print(f"generated {len(images)} images of shape {images.shape[1:]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
