@@ -25,6 +25,14 @@ def _replica_count() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def _is_multi_worker() -> bool:
+    strategy = tf.distribute.get_strategy()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    )
+
+
 def _is_dataset(value) -> bool:
     return isinstance(value, tf.data.Dataset)
 
@@ -199,7 +207,12 @@ class BaseAutoEncoder(keras.Model):
     def _update_trackers(self, per_example):
         for tracker in self.trackers:
             tracker.update_state(per_example[tracker.name])
-        return {tracker.name: tracker.result() for tracker in self.trackers}
+        results = {tracker.name: tracker.result() for tracker in self.trackers}
+        if _is_multi_worker():
+            # Keras reduces step outputs across workers with `reduce(MEAN, axis=0)`, which
+            # fails on scalars (tensorflow/tensorflow#72388); shape (1,) reduces to a scalar.
+            results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
+        return results
 
     def train_step(self, data):
         x = self._images_from_batch(data)
