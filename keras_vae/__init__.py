@@ -42,6 +42,12 @@ _LAZY = {
     "ExportReport": "keras_vae.export_report",
     "export_decoder": "keras_vae.export",
     "export_encoder": "keras_vae.export",
+    "DatasetUnavailableError": "keras_vae.data",
+    "load_mnist": "keras_vae.data",
+    "load_fashion_mnist": "keras_vae.data",
+    "load_mnist_sample": "keras_vae.data",
+    "VAEImageLogger": "keras_vae.callbacks",
+    "write_embedding_projector": "keras_vae.callbacks",
 }
 
 
