@@ -50,6 +50,7 @@ _LAYER_OF_OP = {
     "RESHAPE": "Reshape",
 }
 _ATTRIBUTION_SAMPLES = 32
+_LATENCY_BUDGET_S = 2.0
 
 
 class FidelityError(ValueError):
@@ -490,7 +491,10 @@ def _latency_ms(path, inputs, batch_size, repeats) -> float:
     interpreter.set_tensor(index, batch)
     interpreter.invoke()  # warm-up: first-call allocations and delegate preparation
     times = []
-    for _ in range(repeats):
+    # A time budget as well as a count: a slow variant (e.g. a dynamic-range transposed
+    # convolution) should not hold the export for minutes to refine a median.
+    deadline = time.perf_counter() + _LATENCY_BUDGET_S
+    while len(times) < repeats and (len(times) < 3 or time.perf_counter() < deadline):
         start = time.perf_counter()
         interpreter.set_tensor(index, batch)
         interpreter.invoke()
