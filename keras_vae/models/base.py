@@ -112,6 +112,14 @@ class BaseAutoEncoder(keras.Model):
 
     # Construction -------------------------------------------------------------------------
 
+    def network_probes(self):
+        """Zero batches the networks are checked on at construction, and how to name them.
+
+        Returns `(encoder_input, decoder_input, encoder_inputs_name, decoder_inputs_name)`;
+        a subclass whose networks take more inputs (a label) overrides it.
+        """
+        return ops.zeros((1, *self.image_shape)), ops.zeros((1, self.latent_dim)), "images", "z"
+
     def _check_networks(self):
         """Runs both networks once on zeros: builds their weights and checks the contracts."""
         owner = type(self).__name__
@@ -120,12 +128,13 @@ class BaseAutoEncoder(keras.Model):
                 raise TypeError(
                     f"{owner} expects `{name}` as a keras Layer or Model; got {type(net).__name__}."
                 )
-        encoded = self.encoder(ops.zeros((1, *self.image_shape)))
+        encoder_input, decoder_input, encoder_from, decoder_from = self.network_probes()
+        encoded = self.encoder(encoder_input)
         if self.probabilistic:
             if not isinstance(encoded, list | tuple) or len(encoded) != 2:
                 raise ValueError(
-                    f"{owner} expects `encoder` to return (z_mean, z_log_var); got"
-                    f" {type(encoded).__name__}."
+                    f"{owner} expects `encoder` to return (z_mean, z_log_var) from"
+                    f" {encoder_from}; got {type(encoded).__name__}."
                 )
             shapes = [tuple(t.shape) for t in encoded]
         else:
@@ -139,11 +148,11 @@ class BaseAutoEncoder(keras.Model):
                 f"{owner} expects `encoder` outputs of shape (None, {self.latent_dim}); got"
                 f" {[(None, *s[1:]) for s in shapes]}."
             )
-        decoded = self.decoder(ops.zeros((1, self.latent_dim)))
+        decoded = self.decoder(decoder_input)
         if tuple(decoded.shape[1:]) != self.image_shape:
             raise ValueError(
                 f"{owner} expects `decoder` outputs of shape (None, "
-                f"{', '.join(map(str, self.image_shape))}); got (None, "
+                f"{', '.join(map(str, self.image_shape))}) from {decoder_from}; got (None, "
                 f"{', '.join(map(str, decoded.shape[1:]))})."
             )
 

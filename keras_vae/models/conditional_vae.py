@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_vae import losses, validation
+from keras_vae import validation
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
 from keras_vae.models.vae import VAE
@@ -128,33 +128,14 @@ class ConditionalVAE(VAE):
 
     # Construction -------------------------------------------------------------------------
 
-    def _check_networks(self):
-        owner = type(self).__name__
-        for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
-            if not isinstance(net, keras.layers.Layer):
-                raise TypeError(
-                    f"{owner} expects `{name}` as a keras Layer or Model; got {type(net).__name__}."
-                )
+    def network_probes(self):
         one_hot = ops.zeros((1, self._pending_num_classes))
-        encoded = self.encoder([ops.zeros((1, *self.image_shape)), one_hot])
-        if not isinstance(encoded, list | tuple) or len(encoded) != 2:
-            raise ValueError(
-                f"{owner} expects `encoder` to return (z_mean, z_log_var) from [images, one_hot];"
-                f" got {type(encoded).__name__}."
-            )
-        shapes = [tuple(t.shape) for t in encoded]
-        if any(shape != (1, self.latent_dim) for shape in shapes):
-            raise ValueError(
-                f"{owner} expects `encoder` outputs of shape (None, {self.latent_dim}); got"
-                f" {[(None, *s[1:]) for s in shapes]}."
-            )
-        decoded = self.decoder([ops.zeros((1, self.latent_dim)), one_hot])
-        if tuple(decoded.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"{owner} expects `decoder` outputs of shape (None, "
-                f"{', '.join(map(str, self.image_shape))}) from [z, one_hot]; got (None, "
-                f"{', '.join(map(str, decoded.shape[1:]))})."
-            )
+        return (
+            [ops.zeros((1, *self.image_shape)), one_hot],
+            [ops.zeros((1, self.latent_dim)), one_hot],
+            "[images, one_hot]",
+            "[z, one_hot]",
+        )
 
     # Labels -------------------------------------------------------------------------------
 
@@ -224,24 +205,12 @@ class ConditionalVAE(VAE):
         return x, self._symbolic_one_hot(y)
 
     def compute_losses(self, x, training=False):
-        """The VAE objective on `x = (images, one_hot)`; see `VAE.compute_losses`."""
+        """The VAE objective on `x = (images, one_hot)`; see `VAE.elbo_terms`."""
         images, one_hot = x
         z_mean, z_log_var = self.encoder([images, one_hot], training=training)
         z = self.sampling([z_mean, z_log_var])
         decoded = self.decoder([z, one_hot], training=training)
-        reconstruction = -self.reconstruction_log_likelihood(images, decoded)
-        kl_per_dimension = losses.kl_divergence_per_dimension(z_mean, z_log_var)
-        kl = ops.sum(kl_per_dimension, axis=-1)
-        if self.free_bits > 0:
-            kl_objective = ops.sum(ops.maximum(ops.mean(kl_per_dimension, axis=0), self.free_bits))
-        else:
-            kl_objective = ops.mean(kl)
-        objective = ops.mean(reconstruction) + self.beta * self.kl_weight * kl_objective
-        return objective, {
-            "loss": reconstruction + self.beta * kl,
-            "reconstruction_loss": reconstruction,
-            "kl_loss": kl,
-        }
+        return self.elbo_terms(images, decoded, z_mean, z_log_var)
 
     def _with_labels(self, x, y, name):
         if x is None or isinstance(x, tf.data.Dataset | keras.utils.PyDataset):

@@ -63,7 +63,16 @@ class VAE(BaseAutoEncoder):
     def compute_losses(self, x, training=False):
         z_mean, z_log_var = self.encoder(x, training=training)
         z = self.sampling([z_mean, z_log_var])
-        reconstruction = -self.reconstruction_log_likelihood(x, self.decoder(z, training=training))
+        return self.elbo_terms(x, self.decoder(z, training=training), z_mean, z_log_var)
+
+    def elbo_terms(self, images, decoder_output, z_mean, z_log_var):
+        """The objective and the per-example ELBO terms, given one posterior sample's decoding.
+
+        Returns `(objective, {"loss", "reconstruction_loss", "kl_loss"})`: the objective is
+        the batch mean of `reconstruction + beta * kl_weight * kl` (with the free-bits floor
+        on the KL when set); the dict holds per-example values with the true KL.
+        """
+        reconstruction = -self.reconstruction_log_likelihood(images, decoder_output)
         kl_per_dimension = losses.kl_divergence_per_dimension(z_mean, z_log_var)
         kl = ops.sum(kl_per_dimension, axis=-1)
         if self.free_bits > 0:
