@@ -56,6 +56,8 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
         "weights-000001-00000003.weights.h5",
     ]
 
+    after_first_epoch = _arrays_from_keras(tmp_path / "resumed.keras")  # its last good model
+
     resumed, resumed_out = _run_worker(tmp_path, "resumed", backup)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "resumed from epoch 2, step 3" in resumed.stdout
@@ -65,16 +67,19 @@ def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
     for key in expected:
         np.testing.assert_array_equal(actual[key], expected[key], err_msg=key)
 
-    # Two seeded runs from scratch in separate processes are identical too.
-    again, again_out = _run_worker(tmp_path, "again", tmp_path / "backup_again")
-    assert again.returncode == 0, again.stderr[-3000:]
-    for key, value in _arrays(again_out).items():
-        np.testing.assert_array_equal(value, expected[key], err_msg=key)
+    # The reference and the killed run built their models in separate processes: equal
+    # results also show two seeded runs are identical. Training did change the weights:
+    changed = [k for k, v in after_first_epoch.items() if not np.array_equal(v, expected[k])]
+    assert len(changed) > len(after_first_epoch) // 2
 
-    # A different seed gives different weights: the comparison above can fail.
-    other, other_out = _run_worker(tmp_path, "other", tmp_path / "backup_other", seed=8)
-    assert other.returncode == 0, other.stderr[-3000:]
-    assert not np.array_equal(_arrays(other_out)["samples"], expected["samples"])
+
+def _arrays_from_keras(path):
+    import keras
+
+    from keras_vae import saving
+
+    model = saving.load_model(path)
+    return {f"w{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(model.weights)}
 
 
 def worker(argv=None):
