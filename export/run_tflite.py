@@ -2,10 +2,13 @@
 
     python run_tflite.py decoder_int8.tflite --num 64 --png samples.png
     python run_tflite.py decoder_int8.tflite --num 16 --npy images.npy --latents-npy z.npy
+    python run_tflite.py cvae_decoder_int8.tflite --num 16 --label 7 --png sevens.png
 
 This is what a Raspberry Pi or an Android test harness has: it imports only numpy,
 ai_edge_litert and the standard library (the PNG is written by hand with zlib and struct).
-Latents are drawn from the prior N(0, I); the output is the decoder mean in [0, 1].
+Latents are drawn from the prior N(0, I); the output is the decoder mean in [0, 1]. A
+conditional decoder (a second input `labels`, exported from a ConditionalVAE) is detected
+from the file: `--label k` draws digit k, otherwise the classes take turns.
 """
 
 import argparse
@@ -17,6 +20,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 SIGNATURE = "decode"
+LABELS = "labels"
 
 
 def load_decoder(path, num_threads=1):
@@ -41,13 +45,38 @@ def to_unit_range(values, details):
     return values.astype(np.float32) / 255.0  # uint8 pixels from the float variants
 
 
-def generate(runner, latents):
-    """Decodes latents `(n, latent_dim)` to images `(n, h, w, c)` in [0, 1]."""
-    ((input_name, input_details),) = runner.get_input_details().items()
+def num_classes(runner):
+    """The size of the one-hot `labels` input of a conditional decoder; None without one."""
+    details = runner.get_input_details().get(LABELS)
+    return None if details is None else int(details["shape_signature"][-1])
+
+
+def one_hot(labels, classes):
+    """Float32 one-hot rows `(n, classes)` for int labels `(n,)`: what `labels` takes."""
+    return np.eye(classes, dtype=np.float32)[np.asarray(labels)]
+
+
+def generate(runner, latents, labels=None):
+    """Decodes latents `(n, latent_dim)` to images `(n, h, w, c)` in [0, 1].
+
+    A conditional decoder also needs `labels`: one-hot rows `(n, num_classes)`.
+    """
+    inputs = runner.get_input_details()
+    if (LABELS in inputs) != (labels is not None):
+        raise ValueError(
+            f"the decoder's inputs are {sorted(inputs)}; labels were"
+            f" {'given' if labels is not None else 'not given'}"
+        )
+    latent_name = next(name for name in inputs if name != LABELS)
+    feeds = {latent_name: latents}
+    if labels is not None:
+        feeds[LABELS] = labels
     ((output_name, output_details),) = runner.get_output_details().items()
-    step = len(latents) if input_details["shape_signature"][0] == -1 else 1
+    step = len(latents) if inputs[latent_name]["shape_signature"][0] == -1 else 1
     outputs = [
-        runner(**{input_name: latents[i : i + step].astype(np.float32)})[output_name]
+        runner(**{name: values[i : i + step].astype(np.float32) for name, values in feeds.items()})[
+            output_name
+        ]
         for i in range(0, len(latents), step)
     ]
     return to_unit_range(np.concatenate(outputs), output_details)
@@ -94,6 +123,9 @@ def main(argv=None) -> int:
     parser.add_argument("--png", help="write the images as one PNG grid")
     parser.add_argument("--npy", help="write the images as a float32 .npy array")
     parser.add_argument("--latents-npy", help="write the latents as a .npy array")
+    parser.add_argument(
+        "--label", type=int, help="digit to draw (conditional decoders; default: each in turn)"
+    )
     args = parser.parse_args(argv)
     if args.num < 1 or args.columns < 1:
         parser.error(f"--num and --columns must be >= 1; got {args.num} and {args.columns}")
@@ -104,10 +136,28 @@ def main(argv=None) -> int:
     except ValueError as error:  # LiteRT raises ValueError for missing or invalid files
         print(f"error: cannot load {args.model}: {error}", file=sys.stderr)
         return 2
-    (input_details,) = runner.get_input_details().values()
-    latent_dim = int(input_details["shape_signature"][-1])
+    classes = num_classes(runner)
+    labels = None
+    if classes is None and args.label is not None:
+        print(
+            f"error: --label needs a conditional decoder (inputs z and labels); {args.model}"
+            " has only z",
+            file=sys.stderr,
+        )
+        return 2
+    if classes is not None:
+        if args.label is not None and not 0 <= args.label < classes:
+            print(f"error: --label must be in [0, {classes}); got {args.label}", file=sys.stderr)
+            return 2
+        label = (
+            np.arange(args.num) % classes if args.label is None else np.full(args.num, args.label)
+        )
+        labels = one_hot(label, classes)
+    inputs = runner.get_input_details()
+    latent_name = next(name for name in inputs if name != LABELS)
+    latent_dim = int(inputs[latent_name]["shape_signature"][-1])
     latents = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
-    images = generate(runner, latents.astype(np.float32))
+    images = generate(runner, latents.astype(np.float32), labels)
     if args.png:
         with open(args.png, "wb") as f:
             f.write(png_bytes(tile(images, args.columns)))

@@ -3,6 +3,8 @@
 The exported graph is the deterministic part of the model: `decode(z)` computes the mean of
 p(x | z) (the sigmoid of the logits for a Bernoulli likelihood) and `encode(images)` the
 posterior mean; neither holds a random op, so every file runs with TFLite builtin ops only.
+A `ConditionalVAE` decoder is exported as `decode(z, labels)` with a float one-hot `labels`
+input; everything below handles a network as a dict of named inputs.
 
 The path is the framework's own: `keras.export.ExportArchive` writes the SavedModel (the
 same step `Model.export(format="litert")` takes internally), then one
@@ -34,6 +36,7 @@ from keras_vae.export_report import (
     psnr,
     save_sample_grids,
 )
+from keras_vae.models.conditional_vae import ConditionalVAE
 
 FORMATS = ("saved_model", "float32", "float16", "dynamic_range", "int8")
 TFLITE_FORMATS = FORMATS[1:]
@@ -50,6 +53,7 @@ _LAYER_OF_OP = {
     "RESHAPE": "Reshape",
 }
 _ATTRIBUTION_SAMPLES = 32
+_GRID_COLUMNS = 8
 _LATENCY_BUDGET_S = 2.0
 
 
@@ -66,12 +70,17 @@ class FidelityError(ValueError):
 
 
 class _Network:
-    """What differs between exporting the decoder and the encoder."""
+    """What differs between exporting the decoder and the encoder.
 
-    def __init__(self, name, signature, input_name, output_name, layer, function):
+    `inputs` maps each signature input name to the shape of one example, in the order the
+    traced `function(*tensors, as_uint8=...)` takes them; the data that flows through the
+    export (calibration, verification) is a dict with the same keys.
+    """
+
+    def __init__(self, name, signature, inputs, output_name, layer, function):
         self.name = name
         self.signature = signature
-        self.input_name = input_name
+        self.inputs = inputs
         self.output_name = output_name
         self.layer = layer
         self.function = function
@@ -99,9 +108,14 @@ def export_decoder(
     and `sample_grids.png`. Every TFLite file is run with the LiteRT interpreter on
     `num_verification_samples` prior latents and compared with the Keras decoder.
 
+    A `ConditionalVAE` is exported as `decode(z, labels)`: a second float32 input `labels`
+    `(batch, num_classes)` takes one-hot rows. Its int8 variant is calibrated, and every
+    variant verified, on prior latents paired with balanced labels (each class in turn, in
+    shuffled order); `sample_grids.png` then shows one row per class.
+
     Args:
-        model: a built `VAE` or `AutoEncoder` (anything with `decoder`, `latent_dim` and
-            `output_mean`).
+        model: a built `VAE`, `AutoEncoder` or `ConditionalVAE` (anything with `decoder`,
+            `latent_dim` and `output_mean`).
         directory: str or path. Created if missing; must be empty unless `overwrite`.
         formats: tuple of str from `FORMATS`. `"int8"` is full-integer quantization (int8
             weights and activations, float input and output); `"dynamic_range"` int8
@@ -109,7 +123,9 @@ def export_decoder(
             Defaults to all of them.
         representative_samples: None, latents `(n, latent_dim)` or training images
             `(n, *image_shape)`, which are encoded. Added to the prior latents that
-            calibrate the int8 variant. Defaults to `None` (prior latents only).
+            calibrate the int8 variant. For a `ConditionalVAE`, latents get balanced labels
+            and images come as an `(images, labels)` pair (labels as ints or one-hot
+            rows). Defaults to `None` (prior latents only).
         num_verification_samples: int. Prior latents each variant is checked on.
             Defaults to `1000`.
         num_calibration_samples: int. Prior latents that calibrate int8. Defaults to `500`.
@@ -139,27 +155,35 @@ def export_decoder(
     """
     method = "export_decoder()"
     _check_model(model, "decoder", method)
-    latent_dim = int(model.latent_dim)
     _check_common(num_verification_samples, num_calibration_samples, latency_repeats, method)
     rng = np.random.default_rng(seed)
-    calibration = rng.standard_normal((num_calibration_samples, latent_dim)).astype("float32")
-    verification = rng.standard_normal((num_verification_samples, latent_dim)).astype("float32")
+    calibration = _prior_inputs(model, num_calibration_samples, rng)
+    verification = _prior_inputs(model, num_verification_samples, rng)
     if representative_samples is not None:
-        extra = _representative_latents(model, representative_samples, rng, method)
-        calibration = np.concatenate([calibration, extra])
+        extra = _representative_inputs(model, representative_samples, rng, method)
+        calibration = {k: np.concatenate([v, extra[k]]) for k, v in calibration.items()}
 
     decoder = model.decoder
+    conditional = isinstance(model, ConditionalVAE)
+    inputs = {"z": (int(model.latent_dim),)}
+    if conditional:
+        inputs["labels"] = (int(model.num_classes),)
 
-    def decode(z, as_uint8):
-        mean = model.output_mean(decoder(z, training=False))
+    def decode(*tensors, as_uint8):
+        # A conditional decoder is a functional model called on the list [z, labels].
+        mean = model.output_mean(
+            decoder(list(tensors) if conditional else tensors[0], training=False)
+        )
         if as_uint8:
             mean = tf.cast(tf.round(tf.clip_by_value(mean, 0.0, 1.0) * 255.0), tf.uint8)
         return {"image": mean}
 
-    network = _Network("decoder", "decode", "z", "image", decoder, decode)
+    network = _Network("decoder", "decode", inputs, "image", decoder, decode)
 
-    def reference(z):
-        return np.asarray(model.decode(z))
+    def reference(data):
+        if conditional:
+            return np.asarray(model.decode(data["z"], data["labels"]))
+        return np.asarray(model.decode(data["z"]))
 
     peak = 1.0 if getattr(model, "likelihood", "bernoulli") == "bernoulli" else None
     return _export(
@@ -175,7 +199,7 @@ def export_decoder(
         overwrite=overwrite,
         latency_repeats=latency_repeats,
         peak=peak,
-        grid=True,
+        grid=_grid_layout(verification.get("labels"), num_verification_samples),
         verbose=verbose,
         method=method,
     )
@@ -205,6 +229,12 @@ def export_encoder(
     """
     method = "export_encoder()"
     _check_model(model, "encoder", method)
+    if isinstance(model, ConditionalVAE):
+        raise ValueError(
+            f"{method} expects a `model` whose encoder takes images only (VAE or AutoEncoder);"
+            " got a ConditionalVAE, whose encoder also takes labels. Export its decoder with"
+            " export_decoder()."
+        )
     _check_common(num_verification_samples, num_calibration_samples, latency_repeats, method)
     latent_dim = int(model.latent_dim)
     rng = np.random.default_rng(seed)
@@ -216,14 +246,17 @@ def export_encoder(
         images = model.check_images(representative_samples, "representative_samples", "export")
         calibration = np.concatenate([calibration, images[:num_calibration_samples]])
 
+    calibration, verification = {"images": calibration}, {"images": verification}
     encoder = model.encoder
 
     def encode(images, as_uint8):
         return {"z_mean": _first_output(encoder(images, training=False))}
 
-    network = _Network("encoder", "encode", "images", "z_mean", encoder, encode)
+    inputs = {"images": tuple(int(d) for d in model.image_shape)}
+    network = _Network("encoder", "encode", inputs, "z_mean", encoder, encode)
 
-    def reference(images):
+    def reference(data):
+        images = data["images"]
         return np.concatenate(
             [
                 keras.ops.convert_to_numpy(_first_output(encoder(images[i : i + 256])))
@@ -244,7 +277,7 @@ def export_encoder(
         overwrite=overwrite,
         latency_repeats=latency_repeats,
         peak=None,
-        grid=False,
+        grid=None,
         verbose=verbose,
         method=method,
     )
@@ -256,7 +289,8 @@ def export_encoder(
 def _check_model(model, part, method):
     if not isinstance(model, keras.Model):
         raise TypeError(
-            f"{method} expects `model` as a keras_vae VAE or AutoEncoder (a keras.Model);"
+            f"{method} expects `model` as a keras_vae VAE, AutoEncoder or ConditionalVAE (a"
+            " keras.Model);"
             f" got {type(model).__name__}."
         )
     network = getattr(model, part, None)
@@ -317,22 +351,81 @@ def _check_thresholds(thresholds, method) -> dict:
     return merged
 
 
-def _representative_latents(model, samples, rng, method):
+def _balanced_one_hot(num_classes, n, rng) -> np.ndarray:
+    """`n` one-hot rows with the classes in turn (counts differ by at most one), shuffled."""
+    return np.eye(num_classes, dtype="float32")[rng.permutation(np.arange(n) % num_classes)]
+
+
+def _prior_inputs(model, n, rng) -> dict:
+    """Decoder inputs for calibration or verification: prior latents (and balanced labels)."""
+    inputs = {"z": rng.standard_normal((n, int(model.latent_dim))).astype("float32")}
+    if isinstance(model, ConditionalVAE):
+        inputs["labels"] = _balanced_one_hot(model.num_classes, n, rng)
+    return inputs
+
+
+def _representative_inputs(model, samples, rng, method) -> dict:
+    conditional = isinstance(model, ConditionalVAE)
+    labels = None
+    if conditional and isinstance(samples, tuple | list) and len(samples) == 2:
+        samples, labels = samples
     array = np.asarray(samples)
     if array.ndim == 2 and array.shape[1] == model.latent_dim:
-        return model.check_latents(array, "representative_samples", "export")
+        z = model.check_latents(array, "representative_samples", "export")
+        if not conditional:
+            return {"z": z}
+        if labels is None:
+            return {"z": z, "labels": _balanced_one_hot(model.num_classes, len(z), rng)}
+        return {
+            "z": z,
+            "labels": model.one_hot_labels(labels, "representative_samples", "export", len(z)),
+        }
     if tuple(array.shape[1:]) == tuple(model.image_shape):
-        encoded = model.encode(model.check_images(array, "representative_samples", "export"))
-        if isinstance(encoded, tuple):
-            # Posterior draws as well as means: the decoder sees both during training.
-            z_mean, z_log_var = encoded
-            draws = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
-            return np.concatenate([z_mean, draws]).astype("float32")
-        return encoded.astype("float32")
+        images = model.check_images(array, "representative_samples", "export")
+        if conditional and labels is None:
+            raise ValueError(
+                f"{method} expects `representative_samples` of a ConditionalVAE as latents or"
+                f" an (images, labels) pair; got images {array.shape} without labels."
+            )
+        if conditional:
+            one_hot = model.one_hot_labels(
+                labels, "representative_samples", "export", expected_count=len(images)
+            )
+            encoded = model.encode(images, one_hot)
+        else:
+            encoded = model.encode(images)
+        if not isinstance(encoded, tuple):
+            return {"z": encoded.astype("float32")}
+        # Posterior draws as well as means: the decoder sees both during training.
+        z_mean, z_log_var = encoded
+        draws = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
+        inputs = {"z": np.concatenate([z_mean, draws]).astype("float32")}
+        if conditional:
+            inputs["labels"] = np.concatenate([one_hot, one_hot])
+        return inputs
     raise ValueError(
         f"{method} expects `representative_samples` as latents (None, {model.latent_dim}) or"
         f" images (None, {', '.join(map(str, model.image_shape))}); got {array.shape}."
     )
+
+
+def _grid_layout(one_hot, n) -> tuple:
+    """Which verification outputs `sample_grids.png` shows, and in how many columns.
+
+    Without labels, the first 64 in rows of 8; with labels, one row per class (up to 8 of
+    each), so a wrong class or a collapsed digit shows as a bad row.
+    """
+    if one_hot is None:
+        return np.arange(min(n, _GRID_COLUMNS**2)), _GRID_COLUMNS
+    classes = one_hot.argmax(axis=1)
+    per_class = max(1, min(_GRID_COLUMNS, n // one_hot.shape[1]))
+    rows = [np.flatnonzero(classes == k)[:per_class] for k in range(one_hot.shape[1])]
+    return np.concatenate(rows), per_class
+
+
+def _rows(inputs: dict, start: int, stop: int) -> dict:
+    """Rows `start:stop` of every input."""
+    return {name: values[start:stop] for name, values in inputs.items()}
 
 
 def _first_output(outputs):
@@ -379,19 +472,23 @@ def _publish(staging: pathlib.Path, directory: pathlib.Path) -> None:
 # Conversion -------------------------------------------------------------------------------
 
 
-def _write_saved_model(network, path, input_shape, batch_size, as_uint8):
+def _write_saved_model(network, path, batch_size, as_uint8):
     archive = keras.export.ExportArchive()
     archive.track(network.layer)
-    spec = tf.TensorSpec((batch_size, *input_shape), tf.float32, name=network.input_name)
+    # The spec names become the signature's input names, in the SavedModel and in TFLite.
+    specs = [
+        tf.TensorSpec((batch_size, *shape), tf.float32, name=name)
+        for name, shape in network.inputs.items()
+    ]
     archive.add_endpoint(
         network.signature,
-        lambda x: network.function(x, as_uint8),
-        input_signature=[spec],
+        lambda *tensors: network.function(*tensors, as_uint8=as_uint8),
+        input_signature=specs,
     )
     archive.write_out(str(path), verbose=False)
 
 
-def _convert(saved_model, signature, variant, calibration, input_name, uint8_output) -> bytes:
+def _convert(saved_model, signature, variant, calibration, uint8_output) -> bytes:
     converter = tf.lite.TFLiteConverter.from_saved_model(
         str(saved_model), signature_keys=[signature]
     )
@@ -407,8 +504,8 @@ def _convert(saved_model, signature, variant, calibration, input_name, uint8_out
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
 
         def representative_dataset():
-            for row in calibration:
-                yield {input_name: row[None]}
+            for i in range(len(next(iter(calibration.values())))):
+                yield _rows(calibration, i, i + 1)
 
         converter.representative_dataset = representative_dataset
         converter.inference_input_type = tf.float32
@@ -469,26 +566,44 @@ def _dequantize(values, details) -> np.ndarray:
     return values.astype(np.float32) / 255.0
 
 
+def _count(inputs: dict) -> int:
+    return len(next(iter(inputs.values())))
+
+
 def _run_variant(path, network, inputs, dynamic_batch) -> np.ndarray:
     interpreter = _interpreter(path)
     runner = interpreter.get_signature_runner(network.signature)
     details = runner.get_output_details()[network.output_name]
     step = 256 if dynamic_batch else 1
     outputs = [
-        runner(**{network.input_name: inputs[i : i + step]})[network.output_name]
-        for i in range(0, len(inputs), step)
+        runner(**_rows(inputs, i, i + step))[network.output_name]
+        for i in range(0, _count(inputs), step)
     ]
     return _dequantize(np.concatenate(outputs), details)
 
 
-def _latency_ms(path, inputs, batch_size, repeats) -> float:
+def _set_inputs(interpreter, network, batch: dict) -> dict:
+    """Resizes, allocates and fills the signature inputs through the raw interpreter API
+    (no signature-runner overhead in the timings); returns the tensor index of each name."""
+    # A signature runner would pin the interpreter's buffers (no resizing after it); the
+    # signature list maps names to tensor indices without one.
+    indices = interpreter._get_full_signature_list()[network.signature]["inputs"]
+    for name, values in batch.items():
+        interpreter.resize_tensor_input(indices[name], values.shape)
+    interpreter.allocate_tensors()
+    for name, values in batch.items():
+        interpreter.set_tensor(indices[name], values)
+    return indices
+
+
+def _latency_ms(path, network, inputs, batch_size, repeats) -> float:
     """Median wall time of one invoke, per example, with a single thread."""
     interpreter = _interpreter(path)
-    index = interpreter.get_input_details()[0]["index"]
-    batch = np.resize(inputs, (batch_size, *inputs.shape[1:])).astype(np.float32)
-    interpreter.resize_tensor_input(index, batch.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, batch)
+    batch = {
+        name: np.resize(values, (batch_size, *values.shape[1:])).astype(np.float32)
+        for name, values in inputs.items()
+    }
+    indices = _set_inputs(interpreter, network, batch)
     interpreter.invoke()  # warm-up: first-call allocations and delegate preparation
     times = []
     # A time budget as well as a count: a slow variant (e.g. a dynamic-range transposed
@@ -496,20 +611,17 @@ def _latency_ms(path, inputs, batch_size, repeats) -> float:
     deadline = time.perf_counter() + _LATENCY_BUDGET_S
     while len(times) < repeats and (len(times) < 3 or time.perf_counter() < deadline):
         start = time.perf_counter()
-        interpreter.set_tensor(index, batch)
+        for name, values in batch.items():
+            interpreter.set_tensor(indices[name], values)
         interpreter.invoke()
         times.append(time.perf_counter() - start)
     return float(np.median(times)) * 1000.0 / batch_size
 
 
-def _all_tensors(path, inputs, dynamic_batch):
+def _all_tensors(path, network, inputs, dynamic_batch):
     """Runs once with every intermediate tensor kept; returns ops, tensor details, values."""
     interpreter = _interpreter(path, delegates=False, experimental_preserve_all_tensors=True)
-    index = interpreter.get_input_details()[0]["index"]
-    batch = inputs if dynamic_batch else inputs[:1]
-    interpreter.resize_tensor_input(index, batch.shape)
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(index, batch)
+    _set_inputs(interpreter, network, inputs if dynamic_batch else _rows(inputs, 0, 1))
     interpreter.invoke()
     ops = [op for op in interpreter._get_ops_details() if op["op_name"] not in _CONVERSION_OPS]
     details = {d["index"]: d for d in interpreter.get_tensor_details()}
@@ -522,7 +634,7 @@ def _all_tensors(path, inputs, dynamic_batch):
     return ops, details, values
 
 
-def _error_by_op_type(reference_path, variant_path, inputs, dynamic_batch) -> tuple:
+def _error_by_op_type(reference_path, variant_path, network, inputs, dynamic_batch) -> tuple:
     """Which TFLite op types add the error of a variant, as shares of the added error.
 
     Both files run on the same inputs with all intermediate tensors kept. Their compute ops
@@ -530,8 +642,8 @@ def _error_by_op_type(reference_path, variant_path, inputs, dynamic_batch) -> tu
     the normalised squared error of the output is compared with that of the op's inputs, and
     the increase is what the op added.
     """
-    ref_ops, _, ref_values = _all_tensors(reference_path, inputs, dynamic_batch)
-    var_ops, var_details, var_values = _all_tensors(variant_path, inputs, dynamic_batch)
+    ref_ops, _, ref_values = _all_tensors(reference_path, network, inputs, dynamic_batch)
+    var_ops, var_details, var_values = _all_tensors(variant_path, network, inputs, dynamic_batch)
     if [op["op_name"] for op in ref_ops] != [op["op_name"] for op in var_ops]:
         return {}, ["the op sequences differ from float32; no per-op error attribution"]
     error_of_tensor, producer_error, added = {}, {}, []
@@ -647,7 +759,6 @@ def _export_into(
     grid,
     verbose,
 ):
-    input_shape = tuple(int(d) for d in verification.shape[1:])
     expected = reference(verification)
     if peak is None:
         peak = float(expected.max() - expected.min()) or 1.0
@@ -661,12 +772,12 @@ def _export_into(
         key = (batch_size, as_uint8)
         if key not in saved_models:
             path = work / f"saved_model_{batch_size or 'any'}_{int(as_uint8)}"
-            _write_saved_model(network, path, input_shape, batch_size, as_uint8)
+            _write_saved_model(network, path, batch_size, as_uint8)
             saved_models[key] = path
         return saved_models[key]
 
     if "saved_model" in formats:
-        _write_saved_model(network, staging / SAVED_MODEL_DIR, input_shape, None, uint8_output)
+        _write_saved_model(network, staging / SAVED_MODEL_DIR, None, uint8_output)
     progress.add(1)
 
     dynamic_note = None
@@ -682,7 +793,6 @@ def _export_into(
                 network.signature,
                 variant,
                 calibration,
-                network.input_name,
                 uint8_output,
             )
         except RuntimeError as error:
@@ -697,7 +807,6 @@ def _export_into(
                 network.signature,
                 variant,
                 calibration,
-                network.input_name,
                 uint8_output,
             )
         path = staging / f"{network.name}_{name}.tflite"
@@ -707,7 +816,8 @@ def _export_into(
             float32_paths[batch_size is None] = path
         progress.add(1)
 
-    reports, grids = {}, {"keras": expected[:64]}
+    grids = {"keras": expected[grid[0]]} if grid is not None else {}
+    reports = {}
     for name, (path, variant, dynamic_batch) in files.items():
         output = _run_variant(path, network, verification, dynamic_batch)
         error = np.abs(output - expected)
@@ -730,13 +840,16 @@ def _export_into(
                         network.signature,
                         "float32",
                         calibration,
-                        network.input_name,
                         False,
                     )
                 )
                 float32_paths[dynamic_batch] = reference_path
             shares, attribution_notes = _error_by_op_type(
-                reference_path, path, verification[:_ATTRIBUTION_SAMPLES], dynamic_batch
+                reference_path,
+                path,
+                network,
+                _rows(verification, 0, _ATTRIBUTION_SAMPLES),
+                dynamic_batch,
             )
             notes += attribution_notes
         reports[name] = VariantReport(
@@ -753,36 +866,39 @@ def _export_into(
             psnr_peak=peak,
             psnr_threshold_db=threshold,
             passed=passed,
-            latency_ms_batch1=_latency_ms(path, verification, 1, latency_repeats),
+            latency_ms_batch1=_latency_ms(path, network, verification, 1, latency_repeats),
             latency_ms_batch32=(
-                _latency_ms(path, verification, 32, max(latency_repeats // 4, 1))
+                _latency_ms(path, network, verification, 32, max(latency_repeats // 4, 1))
                 if dynamic_batch
                 else None
             ),
             error_by_op_type=shares,
             notes=notes,
         )
-        grids[name] = output[:64]
+        if grid is not None:
+            grids[name] = output[grid[0]]
     shutil.rmtree(work)
 
-    if grid and len(grids) > 1:
-        save_sample_grids(staging / GRID_PNG, grids)
+    if len(grids) > 1:
+        save_sample_grids(staging / GRID_PNG, grids, columns=grid[1])
+    shapes = {name: [None, *shape] for name, shape in network.inputs.items()}
     report = ExportReport(
         network=network.name,
         directory=str(directory),
         signature=network.signature,
-        input_shape=[None, *input_shape],
+        input_shape=next(iter(shapes.values())),
         output_shape=[None, *expected.shape[1:]],
-        num_verification_samples=len(verification),
-        num_calibration_samples=len(calibration),
+        num_verification_samples=_count(verification),
+        num_calibration_samples=_count(calibration),
         saved_model=str(directory / SAVED_MODEL_DIR) if "saved_model" in formats else None,
-        grid=str(directory / GRID_PNG) if grid and len(grids) > 1 else None,
+        grid=str(directory / GRID_PNG) if len(grids) > 1 else None,
         variants=reports,
         versions={
             name: importlib.metadata.version(name)
             for name in ("tensorflow", "keras", "ai-edge-litert")
         },
         passed=all(v.passed for v in reports.values()),
+        input_shapes=shapes,
     )
     report.write(staging)
     progress.add(1)

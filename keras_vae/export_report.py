@@ -55,6 +55,9 @@ class ExportReport:
     its `VariantReport`; `saved_model` is the SavedModel folder or `None`; `grid` the PNG of
     sample grids side by side (decoder only). `passed` is False when a variant fell below its
     PSNR threshold; the export then raised `FidelityError` after writing this report.
+    `input_shapes` maps every signature input to its shape, in order (`{"z": [None, 2]}`,
+    or `{"z": ..., "labels": [None, num_classes]}` for a `ConditionalVAE` decoder);
+    `input_shape` is that of the first.
     """
 
     network: str
@@ -69,6 +72,7 @@ class ExportReport:
     variants: dict
     versions: dict
     passed: bool = True
+    input_shapes: dict = dataclasses.field(default_factory=dict)
 
     def failures(self) -> list:
         return [v for v in self.variants.values() if not v.passed]
@@ -89,7 +93,7 @@ class ExportReport:
         lines = [
             f"# {self.network.capitalize()} export report",
             "",
-            f"Signature `{self.signature}`; input {tuple(self.input_shape)}, output"
+            f"Signature `{self.signature}`; {self._describe_inputs()}, output"
             f" {tuple(self.output_shape)}; {self.num_verification_samples} verification"
             f" samples, {self.num_calibration_samples} calibration samples.",
             f"Fidelity gate: {'passed' if self.passed else 'FAILED'}.",
@@ -116,6 +120,12 @@ class ExportReport:
                 lines.append(f"- note: {note}")
             lines.append("")
         return "\n".join(lines)
+
+    def _describe_inputs(self) -> str:
+        if len(self.input_shapes) <= 1:
+            return f"input {tuple(self.input_shape)}"
+        shapes = ", ".join(f"`{name}` {tuple(shape)}" for name, shape in self.input_shapes.items())
+        return f"inputs {shapes}"
 
     def write(self, directory) -> None:
         directory = pathlib.Path(directory)
@@ -180,7 +190,10 @@ def save_sample_grids(path, grids: dict, columns: int = 8) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    figure, axes = plt.subplots(1, len(grids), figsize=(2.6 * len(grids), 2.9), squeeze=False)
+    # Taller panels for more rows (e.g. one row per class of a conditional decoder).
+    rows = -(-len(next(iter(grids.values()))) // columns)
+    height = 0.3 + 2.6 * rows / columns
+    figure, axes = plt.subplots(1, len(grids), figsize=(2.6 * len(grids), height), squeeze=False)
     for axis, (name, images) in zip(axes[0], grids.items()):
         grid = tile_grid(np.clip(images, 0.0, 1.0), columns)
         if grid.shape[-1] == 1:

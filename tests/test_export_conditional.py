@@ -1,0 +1,247 @@
+"""Edge export of a ConditionalVAE decoder: `decode(z, labels)` in the SavedModel and TFLite."""
+
+import pathlib
+import runpy
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+import keras_vae
+from keras_vae import cli, export
+from keras_vae.export_report import ExportReport, psnr
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LATENT_DIM = 2
+NUM_CLASSES = 10
+# What the small conditional decoder lowers to; all TFLite builtins.
+ALLOWED_OPS = {
+    "CONCATENATION",
+    "CONV_2D",
+    "TRANSPOSE_CONV",
+    "FULLY_CONNECTED",
+    "LOGISTIC",
+    "RELU",
+    "RESHAPE",
+    "SHAPE",
+    "STRIDED_SLICE",
+    "PACK",
+    "QUANTIZE",
+    "DEQUANTIZE",
+}
+
+
+def tiny_cvae(seed=2):
+    """A ConditionalVAE with small networks of the default shape: [z, one_hot] -> logits."""
+    keras.utils.set_random_seed(seed)
+    z = keras.Input((LATENT_DIM,), name="z")
+    labels = keras.Input((NUM_CLASSES,), name="labels")
+    joined = keras.layers.Concatenate(name="join")([z, labels])
+    logits = keras_vae.Decoder(
+        latent_dim=LATENT_DIM + NUM_CLASSES, conv_filters=(8, 4), dense_units=(16,), name="body"
+    )(joined)
+    decoder = keras.Model([z, labels], logits, name="decoder")
+    images = keras.Input((28, 28, 1), name="images")
+    labels_in = keras.Input((NUM_CLASSES,), name="labels")
+    flat = keras.layers.Concatenate(name="join")([keras.layers.Flatten()(images), labels_in])
+    hidden = keras.layers.Dense(32, activation="relu")(flat)
+    outputs = [keras.layers.Dense(LATENT_DIM, name=n)(hidden) for n in ("z_mean", "z_log_var")]
+    encoder = keras.Model([images, labels_in], outputs, name="encoder")
+    return keras_vae.ConditionalVAE(
+        encoder=encoder, decoder=decoder, num_classes=NUM_CLASSES, latent_dim=LATENT_DIM, seed=seed
+    )
+
+
+def balanced_inputs(n, seed):
+    z = np.random.default_rng(seed).standard_normal((n, LATENT_DIM)).astype("float32")
+    return z, np.arange(n) % NUM_CLASSES
+
+
+def one_hot(labels):
+    return np.eye(NUM_CLASSES, dtype="float32")[labels]
+
+
+def run_tflite(path, z, labels):
+    runner = Interpreter(model_path=str(path)).get_signature_runner("decode")
+    return runner(z=z, labels=one_hot(labels))["image"]
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_sample):
+    # The sample is sorted by class: a stride covers all ten digits.
+    return mnist_sample[0][::20], mnist_sample[1][::20]
+
+
+@pytest.fixture(scope="module")
+def cvae(digits):
+    model = tiny_cvae()
+    model.compile()
+    model.fit(*digits, epochs=2, batch_size=32, verbose=0)
+    return model
+
+
+@pytest.fixture(scope="module")
+def exported(cvae, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("export") / "cvae"
+    report = export.export_decoder(
+        cvae,
+        directory,
+        formats=("saved_model", "float32", "int8"),
+        num_verification_samples=40,
+        num_calibration_samples=40,
+        batch1_variant=True,
+        latency_repeats=2,
+        verbose=0,
+    )
+    return directory, report
+
+
+def test_files_inputs_and_builtin_ops(exported):
+    directory, report = exported
+    names = {p.name for p in directory.iterdir()}
+    tflite = {f"decoder_{v}.tflite" for v in ("float32", "int8", "float32_batch1", "int8_batch1")}
+    assert names == tflite | {"saved_model", "report.json", "report.md", "sample_grids.png"}
+    assert report.input_shapes == {"z": [None, LATENT_DIM], "labels": [None, NUM_CLASSES]}
+    for name, variant in report.variants.items():
+        interpreter = Interpreter(
+            model_path=str(directory / f"decoder_{name}.tflite"),
+            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+        )
+        ops = {op["op_name"] for op in interpreter._get_ops_details()}
+        assert ops <= ALLOWED_OPS, (name, ops - ALLOWED_OPS)
+        runner = interpreter.get_signature_runner("decode")
+        batch = 1 if name.endswith("_batch1") else -1
+        shapes = {k: list(d["shape_signature"]) for k, d in runner.get_input_details().items()}
+        assert shapes == {"z": [batch, LATENT_DIM], "labels": [batch, NUM_CLASSES]}
+        assert {d["dtype"] for d in runner.get_input_details().values()} == {np.float32}
+        assert {t["name"] for t in variant.inputs} == {"z", "labels"}
+
+
+def test_saved_model_takes_z_and_labels(exported, cvae):
+    directory, _ = exported
+    decode = tf.saved_model.load(str(directory / "saved_model")).signatures["decode"]
+    z, labels = balanced_inputs(6, seed=7)
+    images = decode(z=tf.constant(z), labels=tf.constant(one_hot(labels)))["image"].numpy()
+    np.testing.assert_allclose(images, cvae.decode(z, labels), atol=1e-5)
+
+
+def test_variants_match_keras_with_balanced_labels(exported, cvae):
+    directory, report = exported
+    z, labels = balanced_inputs(50, seed=11)
+    expected = cvae.decode(z, labels)
+    np.testing.assert_allclose(
+        run_tflite(directory / "decoder_float32.tflite", z, labels), expected, atol=1e-5
+    )
+    int8 = run_tflite(directory / "decoder_int8.tflite", z, labels)
+    # Another draw of latents: the reported PSNR is of the same size, and above the gate.
+    assert abs(psnr(expected, int8, 1.0) - report.variants["int8"].psnr_db) < 3.0
+    assert report.variants["int8"].psnr_db >= 30.0 and report.passed
+    # The labels input is live: another digit from the same z moves the Keras output far
+    # beyond the float32 tolerance, and the file follows it.
+    other = (labels + 5) % NUM_CLASSES
+    assert np.abs(cvae.decode(z, other) - expected).max() > 1e-2
+    np.testing.assert_allclose(
+        run_tflite(directory / "decoder_float32.tflite", z, other),
+        cvae.decode(z, other),
+        atol=1e-5,
+    )
+    runner = Interpreter(model_path=str(directory / "decoder_int8_batch1.tflite"))
+    single = runner.get_signature_runner("decode")(z=z[:1], labels=one_hot(labels[:1]))["image"]
+    assert np.abs(single - expected[:1]).max() < 0.05
+
+
+def test_report_and_grid_one_row_per_class(exported):
+    directory, report = exported
+    assert ExportReport.from_json((directory / "report.json").read_text()) == report
+    markdown = (directory / "report.md").read_text()
+    assert "inputs `z` (None, 2), `labels` (None, 10)" in markdown
+    assert report.grid and (directory / "sample_grids.png").read_bytes()[:4] == b"\x89PNG"
+    one_hot_labels = one_hot(np.random.default_rng(0).permutation(np.arange(40) % NUM_CLASSES))
+    indices, columns = export._grid_layout(one_hot_labels, 40)
+    assert columns == 4 and len(indices) == 40
+    rows = one_hot_labels[indices].argmax(axis=1).reshape(NUM_CLASSES, columns)
+    np.testing.assert_array_equal(rows, np.repeat(np.arange(NUM_CLASSES)[:, None], columns, 1))
+
+
+def test_representative_samples_with_labels(cvae, digits, tmp_path):
+    options = dict(
+        formats=("int8",),
+        num_verification_samples=10,
+        num_calibration_samples=10,
+        latency_repeats=1,
+        verbose=0,
+    )
+    images, labels = digits[0][:6], digits[1][:6]
+    report = export.export_decoder(
+        cvae, tmp_path / "a", representative_samples=(images, labels), **options
+    )
+    # 10 prior latents, then 6 posterior means and 6 posterior draws.
+    assert report.num_calibration_samples == 22 and report.passed
+    latents = np.zeros((3, LATENT_DIM), "float32")
+    report = export.export_decoder(cvae, tmp_path / "b", representative_samples=latents, **options)
+    assert report.num_calibration_samples == 13
+    with pytest.raises(ValueError, match="representative_samples.*without labels"):
+        export.export_decoder(cvae, tmp_path / "c", representative_samples=images, **options)
+    with pytest.raises(ValueError, match="representative_samples"):
+        export.export_decoder(
+            cvae, tmp_path / "d", representative_samples=(images, labels[:2]), **options
+        )
+    assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
+def test_encoder_export_refuses_a_conditional_model(cvae, tmp_path):
+    with pytest.raises(ValueError, match="ConditionalVAE.*export_decoder"):
+        export.export_encoder(cvae, tmp_path / "enc", verbose=0)
+    assert not (tmp_path / "enc").exists()
+
+
+# The reference generator and the command lines --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generator():
+    return runpy.run_path(str(ROOT / "export" / "run_tflite.py"))
+
+
+def test_run_tflite_label_draws_that_digit(generator, exported, cvae, tmp_path):
+    directory, _ = exported
+    for name in ("decoder_float32.tflite", "decoder_float32_batch1.tflite"):
+        out = tmp_path / name
+        args = [str(directory / name), "--num", "5", "--label", "3", "--npy", f"{out}.npy"]
+        assert generator["main"]([*args, "--latents-npy", f"{out}_z.npy"]) == 0
+        z = np.load(f"{out}_z.npy")
+        np.testing.assert_allclose(np.load(f"{out}.npy"), cvae.decode(z, 3), atol=1e-5)
+    # Without --label the classes take turns, as ConditionalVAE.sample does.
+    args = [str(directory / "decoder_float32.tflite"), "--num", "12", "--npy", f"{out}.npy"]
+    assert generator["main"]([*args, "--latents-npy", f"{out}_z.npy"]) == 0
+    z = np.load(f"{out}_z.npy")
+    expected = cvae.decode(z, np.arange(12) % NUM_CLASSES)
+    np.testing.assert_allclose(np.load(f"{out}.npy"), expected, atol=1e-5)
+
+
+def test_run_tflite_bad_label(generator, exported, tmp_path, capsys):
+    directory, _ = exported
+    args = [str(directory / "decoder_int8.tflite"), "--npy", str(tmp_path / "x.npy")]
+    assert generator["main"]([*args, "--label", "10"]) == 2
+    assert "--label must be in [0, 10); got 10" in capsys.readouterr().err
+    assert not (tmp_path / "x.npy").exists()
+    _, runner = generator["load_decoder"](directory / "decoder_int8.tflite")
+    with pytest.raises(ValueError, match="labels were not given"):
+        generator["generate"](runner, np.zeros((2, LATENT_DIM), np.float32))
+
+
+def test_keras_vae_export_command_on_a_conditional_model(cvae, tmp_path, capsys):
+    cvae.save(tmp_path / "model.keras")
+    out = tmp_path / "export"
+    code = cli.main(
+        ["export", "--model", str(tmp_path / "model.keras"), "--output-dir", str(out)]
+        + ["--formats", "float32"]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert "inputs `z` (None, 2), `labels` (None, 10)" in capsys.readouterr().out
+    runner = Interpreter(model_path=str(out / "decoder_float32.tflite"))
+    z, labels = balanced_inputs(4, seed=3)
+    images = runner.get_signature_runner("decode")(z=z, labels=one_hot(labels))["image"]
+    np.testing.assert_allclose(images, cvae.decode(z, labels), atol=1e-5)
