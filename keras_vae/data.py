@@ -209,9 +209,11 @@ def _load_tfds(dataset, split, data_dir, download):
     except Exception as error:
         where = "the default TFDS data directory" if data_dir is None else repr(str(data_dir))
         action = "download and prepare" if download else "find a prepared copy of"
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        if not isinstance(error, DatasetUnavailableError):
+            first_line = f"{type(error).__name__}: {first_line}"
         raise DatasetUnavailableError(
-            f"TensorFlow Datasets could not {action} {dataset!r} in {where}:"
-            f" {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+            f"TensorFlow Datasets could not {action} {dataset!r} in {where}: {first_line}"
             f" {_how_to_proceed(dataset)}"
         ) from error
 

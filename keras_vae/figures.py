@@ -83,10 +83,11 @@ def plot_reconstructions(inputs: np.ndarray, reconstructions: dict, path) -> pat
 def plot_prior_samples(samples: dict, path, columns: int = 8) -> pathlib.Path:
     """Images decoded from random N(0, I) draws, one panel per model, side by side.
 
-    The same latent vectors go into every model: the autoencoder was never told where its
-    codes should be, so most draws decode to blurs; the VAE was, and they decode to digits.
+    The same latent vectors go into every model. The VAE was trained to put its codes where
+    the prior draws are, so its samples cover the digits; the autoencoder was not, so its
+    draws land wherever its decoder happens to map them (often a few blurred shapes).
     """
-    figure, axes = plt.subplots(1, len(samples), figsize=(4.2 * len(samples), 4.6), squeeze=False)
+    figure, axes = plt.subplots(1, len(samples), figsize=(4.2 * len(samples), 2.6), squeeze=False)
     for axis, (name, images) in zip(axes[0], samples.items()):
         rows = -(-len(images) // columns)
         height, width = images.shape[1:3]
@@ -97,7 +98,7 @@ def plot_prior_samples(samples: dict, path, columns: int = 8) -> pathlib.Path:
             grid[top : top + height, left : left + width] = np.asarray(image).squeeze()
         _show_image(axis, grid)
         axis.set_title(name)
-    figure.suptitle("Decoded random draws z ~ N(0, I): only the VAE knows where its digits live")
+    figure.suptitle("The same random draws z ~ N(0, I), decoded by each model")
     return _save(figure, path)
 
 
@@ -208,7 +209,8 @@ def plot_learning_to_reconstruct(
 ) -> pathlib.Path:
     """The AE and the VAE learning to reconstruct: validation reconstruction loss per epoch of
     both on one plot, and the same test digits decoded by each model before and after
-    training. The gap is the price the VAE pays for a latent space it can sample from."""
+    training. Any gap between the curves is the price the VAE pays (its KL term) for a
+    latent space it can sample from."""
     figure = plt.figure(figsize=(15, 5.2))
     grid = figure.add_gridspec(1, 2, width_ratios=(1, 1.6))
     axis = figure.add_subplot(grid[0])

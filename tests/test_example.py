@@ -1,0 +1,133 @@
+"""examples/mnist_vae.py end to end in quick mode, and its handling of bad input."""
+
+import gzip
+import importlib.util
+import pathlib
+
+import numpy as np
+import pytest
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "mnist_vae.py"
+
+FIGURES = [
+    "reconstructions.png",
+    "prior_samples.png",
+    "latent_space.png",
+    "latent_manifold.png",
+    "interpolation.png",
+    "training_curves.png",
+    "learning_to_reconstruct.png",
+]
+MODELS = ["autoencoder.keras", "vae.keras"]
+PROJECTOR = [
+    "tensorboard/projector_config.pbtxt",
+    "tensorboard/latent_codes_metadata.tsv",
+    "tensorboard/latent_codes_sprite.png",
+    "tensorboard/checkpoint",
+]
+EXPORT = ["export/saved_model/saved_model.pb", "export/decoder_float32.tflite", "export/report.md"]
+
+
+@pytest.fixture(scope="module")
+def example():
+    spec = importlib.util.spec_from_file_location("mnist_vae_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def event_files(folder: pathlib.Path) -> list:
+    return [p for p in folder.rglob("events.out.tfevents.*") if p.stat().st_size > 0]
+
+
+@pytest.mark.large
+def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert (
+        example.main(["--quick", "--quiet", "--dataset", "sample", "--output-dir", str(out)]) == 0
+    )
+    for name in FIGURES + MODELS + PROJECTOR + EXPORT:
+        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
+    # Keras's scalars (train, validation) and the image logger, for both models.
+    for model in ("autoencoder", "vae"):
+        runs = {p.parent.name for p in event_files(out / "tensorboard" / model)}
+        assert runs == {"train", "validation", "images"}, model
+    printed = capsys.readouterr().out
+    assert "AutoEncoder" in printed and "-ELBO" in printed and "vae.keras" in printed
+
+
+def write_idx_split(folder, split, images, labels):
+    names = {"train": "train", "test": "t10k"}[split]
+    pixels = np.round(images[..., 0] * 255).astype(np.uint8)
+    header = b"".join(int(v).to_bytes(4, "big") for v in (2051, len(pixels), 28, 28))
+    with gzip.open(folder / f"{names}-images-idx3-ubyte.gz", "wb") as f:
+        f.write(header + pixels.tobytes())
+    header = b"".join(int(v).to_bytes(4, "big") for v in (2049, len(labels)))
+    with gzip.open(folder / f"{names}-labels-idx1-ubyte.gz", "wb") as f:
+        f.write(header + labels.astype(np.uint8).tobytes())
+
+
+@pytest.mark.large
+def test_air_gapped_run_from_idx_files_with_a_larger_latent_space(example, tmp_path, mnist_sample):
+    images, labels = mnist_sample
+    data_dir = tmp_path / "mnist"
+    data_dir.mkdir()
+    write_idx_split(data_dir, "train", images[::10], labels[::10])
+    write_idx_split(data_dir, "test", images[5::50], labels[5::50])
+    out = tmp_path / "run"
+    argv = ["--quick", "--quiet", "--no-export", "--latent-dim", "3", "--dataset", "mnist"]
+    assert example.main([*argv, "--data-dir", str(data_dir), "--output-dir", str(out)]) == 0
+    # No manifold grid for three latent dimensions; no export asked for.
+    for name in set(FIGURES) - {"latent_manifold.png"}:
+        assert (out / name).stat().st_size > 0, name
+    assert not (out / "latent_manifold.png").exists() and not (out / "export").exists()
+
+
+def test_unknown_dataset_is_rejected(example, capsys):
+    with pytest.raises(SystemExit) as raised:
+        example.main(["--dataset", "cifar10"])
+    assert raised.value.code == 2
+    assert "invalid choice: 'cifar10'" in capsys.readouterr().err
+
+
+def test_data_dir_without_the_files(example, tmp_path):
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(gzip.compress(b""))
+    with pytest.raises(SystemExit, match="lacks train-labels-idx1-ubyte.gz"):
+        example.main(["--dataset", "mnist", "--data-dir", str(tmp_path), "--quick"])
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SystemExit, match="could not find a prepared copy"):
+        example.main(["--dataset", "mnist", "--data-dir", str(tmp_path / "empty"), "--quick"])
+    with pytest.raises(SystemExit, match="is not a folder"):
+        example.main(["--dataset", "mnist", "--data-dir", str(tmp_path / "nowhere"), "--quick"])
+
+
+def test_unwritable_output_directory(example, tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SystemExit, match="cannot write to the output directory"):
+        example.new_run_directory(blocker / "run")
+    assert blocker.read_text() == "not a folder"
+
+
+def test_an_existing_run_is_never_overwritten(example, tmp_path, monkeypatch):
+    previous = tmp_path / "run"
+    previous.mkdir()
+    (previous / "vae.keras").write_text("an earlier model")
+    first = example.new_run_directory(previous)
+    second = example.new_run_directory(previous)
+    assert first == tmp_path / "run-1" and first.is_dir()
+    # run-1 is still empty, so it is the next fresh directory too; once used, it is skipped.
+    assert second == first
+    (first / "reconstructions.png").write_bytes(b"png")
+    assert example.new_run_directory(previous) == tmp_path / "run-2"
+    assert (previous / "vae.keras").read_text() == "an earlier model"
+    # The default is a new timestamped folder under runs/mnist_vae.
+    monkeypatch.chdir(tmp_path)
+    assert example.new_run_directory(None).parent == pathlib.Path("runs", "mnist_vae")
+
+
+def test_bad_numbers_are_rejected(example, capsys):
+    for argv, name in ((["--epochs", "0"], "--epochs"), (["--beta", "-1"], "--beta")):
+        with pytest.raises(SystemExit):
+            example.main(argv)
+        assert name in capsys.readouterr().err
