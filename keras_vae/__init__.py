@@ -48,6 +48,7 @@ _LAZY = {
     "load_mnist_sample": "keras_vae.data",
     "VAEImageLogger": "keras_vae.callbacks",
     "write_embedding_projector": "keras_vae.callbacks",
+    "recommended_vae": "keras_vae.models.recommended",
 }
 
 

