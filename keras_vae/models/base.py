@@ -248,6 +248,11 @@ class BaseAutoEncoder(keras.Model):
         dataset of images or `(images, labels)` pairs; labels are ignored.
         """
         x = self._check_training_input(x, "x")
+        if kwargs.get("batch_size") is not None:
+            # Keras would fail deep inside TensorFlow on e.g. a float batch size.
+            validation.check_positive_int(
+                kwargs["batch_size"], "batch_size", f"{type(self).__name__}.fit()"
+            )
         if validation_data is not None and not _is_dataset(validation_data):
             if isinstance(validation_data, list | tuple):
                 checked = self._check_training_input(validation_data[0], "validation_data")
@@ -260,7 +265,13 @@ class BaseAutoEncoder(keras.Model):
         return super().evaluate(self._check_training_input(x, "x"), y, **kwargs)
 
     def _check_training_input(self, x, name):
-        if x is None or _is_dataset(x) or isinstance(x, keras.utils.PyDataset):
+        if x is None:
+            # Keras itself fails on a missing `x` with an unrelated KeyError.
+            raise ValueError(
+                f"{type(self).__name__}.fit() expects `{name}` as images or a tf.data dataset;"
+                " got None."
+            )
+        if _is_dataset(x) or isinstance(x, keras.utils.PyDataset):
             return x
         return self.check_images(x, name, "fit")
 
