@@ -200,7 +200,7 @@ def plot_training_curves(histories: dict, path) -> pathlib.Path:
             axis.legend(fontsize=8)
         else:
             axis.text(0.5, 0.5, "no KL term", ha="center", transform=axis.transAxes)
-    figure.suptitle("Training curves")
+    figure.suptitle("Training curves", y=1.02)
     return _save(figure, path)
 
 
