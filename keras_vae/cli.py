@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--overwrite", action="store_true", help="Replace the files of an earlier run."
     )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="Continue a run that was interrupted, from <output-dir>/backup (same arguments).",
+    )
     train.set_defaults(handler=train_command)
 
     evaluate = commands.add_parser(
@@ -271,6 +276,7 @@ def train_command(args):
     import keras
 
     import keras_vae
+    from keras_vae import saving, training
     from keras_vae.kl_warmup import KLWarmup
     from keras_vae.latent import LatentPools
 
@@ -282,7 +288,15 @@ def train_command(args):
         cls = keras_vae.ConditionalVAE if args.model_type == "cvae" else keras_vae.VAE
         extra = {"num_classes": 10} if args.model_type == "cvae" else {}
         model = cls(beta=args.beta, free_bits=args.free_bits, **common, **extra)
-    callbacks = []
+    # NaN guard, atomic last.keras after each epoch, and a backup every 100 batches that
+    # `--resume` continues from; without `--resume` an existing backup is an error.
+    callbacks = training.reliable_callbacks(
+        output / "backup",
+        last_path=output / "last.keras",
+        save_freq=100,
+        monitor="loss",
+        resume=args.resume,
+    )
     if args.kl_warmup != "none":
         if args.model_type == "autoencoder":
             raise CommandError("--kl-warmup needs a VAE; the autoencoder has no KL term")
@@ -291,15 +305,18 @@ def train_command(args):
         )
     model.compile()
     targets = labels if args.model_type == "cvae" else None
-    history = model.fit(
-        images,
-        targets,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        callbacks=callbacks,
-        verbose=2,
-    )
-    model.save(output / MODEL_FILE)
+    try:
+        history = model.fit(
+            images,
+            targets,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            callbacks=callbacks,
+            verbose=2,
+        )
+    except training.NonFiniteLossError as error:
+        raise CommandError(str(error)) from None
+    saving.save_model(model, output / MODEL_FILE, overwrite=True)
     LatentPools.fit(model, images, labels).save(output / POOLS_FILE, overwrite=True)
     # A conditional model draws the classes in turn: 0, 1, ..., 9, 0, ...
     samples = model.sample(64, seed=args.seed)
