@@ -289,9 +289,8 @@ def export_encoder(
 def _check_model(model, part, method):
     if not isinstance(model, keras.Model):
         raise TypeError(
-            f"{method} expects `model` as a keras_vae VAE, AutoEncoder or ConditionalVAE (a"
-            " keras.Model);"
-            f" got {type(model).__name__}."
+            f"{method} expects `model` as a keras_vae VAE, AutoEncoder or ConditionalVAE"
+            f" (a keras.Model); got {type(model).__name__}."
         )
     network = getattr(model, part, None)
     if network is None or not isinstance(network, keras.layers.Layer):
@@ -365,36 +364,39 @@ def _prior_inputs(model, n, rng) -> dict:
 
 
 def _representative_inputs(model, samples, rng, method) -> dict:
+    """Extra calibration inputs: latents as given, or the posterior of encoded images.
+
+    A conditional model takes `(latents or images, labels)`; latents alone get balanced
+    labels, images alone are refused (the encoder needs their labels).
+    """
     conditional = isinstance(model, ConditionalVAE)
     labels = None
     if conditional and isinstance(samples, tuple | list) and len(samples) == 2:
         samples, labels = samples
     array = np.asarray(samples)
+    one_hot = None
+    if labels is not None:
+        one_hot = model.one_hot_labels(
+            labels, "representative_samples", "export", expected_count=len(array)
+        )
     if array.ndim == 2 and array.shape[1] == model.latent_dim:
-        z = model.check_latents(array, "representative_samples", "export")
-        if not conditional:
-            return {"z": z}
-        if labels is None:
-            return {"z": z, "labels": _balanced_one_hot(model.num_classes, len(z), rng)}
-        return {
-            "z": z,
-            "labels": model.one_hot_labels(labels, "representative_samples", "export", len(z)),
-        }
+        inputs = {"z": model.check_latents(array, "representative_samples", "export")}
+        if conditional:
+            balanced = _balanced_one_hot(model.num_classes, len(array), rng)
+            inputs["labels"] = balanced if one_hot is None else one_hot
+        return inputs
     if tuple(array.shape[1:]) == tuple(model.image_shape):
         images = model.check_images(array, "representative_samples", "export")
-        if conditional and labels is None:
+        if not conditional:
+            encoded = model.encode(images)
+        elif one_hot is None:
             raise ValueError(
                 f"{method} expects `representative_samples` of a ConditionalVAE as latents or"
                 f" an (images, labels) pair; got images {array.shape} without labels."
             )
-        if conditional:
-            one_hot = model.one_hot_labels(
-                labels, "representative_samples", "export", expected_count=len(images)
-            )
-            encoded = model.encode(images, one_hot)
         else:
-            encoded = model.encode(images)
-        if not isinstance(encoded, tuple):
+            encoded = model.encode(images, one_hot)
+        if not isinstance(encoded, tuple):  # an AutoEncoder's codes
             return {"z": encoded.astype("float32")}
         # Posterior draws as well as means: the decoder sees both during training.
         z_mean, z_log_var = encoded
@@ -426,6 +428,10 @@ def _grid_layout(one_hot, n) -> tuple:
 def _rows(inputs: dict, start: int, stop: int) -> dict:
     """Rows `start:stop` of every input."""
     return {name: values[start:stop] for name, values in inputs.items()}
+
+
+def _count(inputs: dict) -> int:
+    return len(next(iter(inputs.values())))
 
 
 def _first_output(outputs):
@@ -504,7 +510,7 @@ def _convert(saved_model, signature, variant, calibration, uint8_output) -> byte
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
 
         def representative_dataset():
-            for i in range(len(next(iter(calibration.values())))):
+            for i in range(_count(calibration)):
                 yield _rows(calibration, i, i + 1)
 
         converter.representative_dataset = representative_dataset
@@ -564,10 +570,6 @@ def _dequantize(values, details) -> np.ndarray:
         return ((values.astype(np.float32) - zero_point) * scale).astype(np.float32)
     # uint8 pixels written by the float graphs: round(255 * mean).
     return values.astype(np.float32) / 255.0
-
-
-def _count(inputs: dict) -> int:
-    return len(next(iter(inputs.values())))
 
 
 def _run_variant(path, network, inputs, dynamic_batch) -> np.ndarray:

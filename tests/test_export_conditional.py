@@ -33,14 +33,21 @@ ALLOWED_OPS = {
 }
 
 
-def tiny_cvae(seed=2):
-    """A ConditionalVAE with small networks of the default shape: [z, one_hot] -> logits."""
+def tiny_cvae(seed=2, upsampling="transpose"):
+    """A ConditionalVAE with small networks of the default shape: [z, one_hot] -> logits.
+
+    `"transpose"` upsampling converts with a dynamic batch; `"resize"` only with batch 1.
+    """
     keras.utils.set_random_seed(seed)
     z = keras.Input((LATENT_DIM,), name="z")
     labels = keras.Input((NUM_CLASSES,), name="labels")
     joined = keras.layers.Concatenate(name="join")([z, labels])
     logits = keras_vae.Decoder(
-        latent_dim=LATENT_DIM + NUM_CLASSES, conv_filters=(8, 4), dense_units=(16,), name="body"
+        latent_dim=LATENT_DIM + NUM_CLASSES,
+        conv_filters=(8, 4),
+        dense_units=(16,),
+        upsampling=upsampling,
+        name="body",
     )(joined)
     decoder = keras.Model([z, labels], logits, name="decoder")
     images = keras.Input((28, 28, 1), name="images")
@@ -189,6 +196,31 @@ def test_representative_samples_with_labels(cvae, digits, tmp_path):
             cvae, tmp_path / "d", representative_samples=(images, labels[:2]), **options
         )
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
+
+
+def test_resize_decoder_falls_back_to_batch1(generator, tmp_path):
+    # An untrained model is enough: float32 must follow Keras exactly either way.
+    model = tiny_cvae(upsampling="resize")
+    report = export.export_decoder(
+        model,
+        tmp_path / "resize",
+        formats=("float32",),
+        num_verification_samples=20,
+        latency_repeats=1,
+        verbose=0,
+    )
+    variant = report.variants["float32"]
+    assert not variant.dynamic_batch and "batch 1" in variant.notes[0]
+    assert {t["name"]: t["shape"] for t in variant.inputs} == {
+        "z": [1, LATENT_DIM],
+        "labels": [1, NUM_CLASSES],
+    }
+    assert variant.max_abs_error < 1e-5
+    # The reference generator feeds a batch-1 file one example at a time.
+    _, runner = generator["load_decoder"](tmp_path / "resize" / "decoder_float32.tflite")
+    z, labels = balanced_inputs(3, seed=5)
+    images = generator["generate"](runner, z, one_hot(labels))
+    np.testing.assert_allclose(images, model.decode(z, labels), atol=1e-5)
 
 
 def test_encoder_export_refuses_a_conditional_model(cvae, tmp_path):

@@ -141,3 +141,15 @@ def test_bad_model_file(script, tmp_path, capsys):
     assert script["main"]([str(bad), "--png", str(tmp_path / "g.png")]) == 2
     assert "cannot load" in capsys.readouterr().err
     assert not (tmp_path / "g.png").exists()
+
+
+def test_label_needs_a_conditional_decoder(script, decoder_files, tmp_path, capsys):
+    _, directory = decoder_files
+    args = [str(directory / "decoder_float32.tflite"), "--png", str(tmp_path / "g.png")]
+    assert script["main"]([*args, "--label", "3"]) == 2
+    assert "--label needs a conditional decoder" in capsys.readouterr().err
+    assert not (tmp_path / "g.png").exists()
+    _, runner = script["load_decoder"](directory / "decoder_float32.tflite")
+    assert script["num_classes"](runner) is None
+    with pytest.raises(ValueError, match="labels were given"):
+        script["generate"](runner, np.zeros((2, 3), np.float32), np.eye(10, dtype=np.float32)[:2])
