@@ -41,7 +41,7 @@ import numpy as np  # noqa: E402
 
 import keras_vae  # noqa: E402
 from keras_vae import data as vae_data  # noqa: E402
-from keras_vae import figures  # noqa: E402
+from keras_vae import figures, training  # noqa: E402
 from keras_vae.callbacks import VAEImageLogger, write_embedding_projector  # noqa: E402
 
 DATASETS = ("auto", "mnist", "fashion_mnist", "sample")
@@ -147,7 +147,16 @@ def _timestamp() -> str:
 def train(model, data: Data, args, log_dir: pathlib.Path):
     """Fits `model` with TensorBoard logging and returns its `History.history`."""
     model.compile()
+    # Checkpoints and the backup that `--resume` continues from sit beside `tensorboard/`.
+    run_dir, name = log_dir.parent.parent, log_dir.name
     callbacks = [
+        *training.reliable_callbacks(
+            run_dir / "backup" / name,
+            last_path=run_dir / "checkpoints" / f"{name}_last.keras",
+            best_path=run_dir / "checkpoints" / f"{name}_best.keras",
+            save_freq=100,
+            resume=args.resume,
+        ),
         keras.callbacks.TensorBoard(str(log_dir)),
         VAEImageLogger(log_dir, data.test_images[:500], seed=args.seed),
     ]
@@ -286,7 +295,12 @@ def parse_args(argv):
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="1 epoch on a small subset")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the interrupted run in --output-dir"
+    )
     args = parser.parse_args(argv)
+    if args.resume and args.output_dir is None:
+        parser.error("--resume needs --output-dir: the folder of the interrupted run.")
     if args.quick:
         args.epochs = 1
     for name in ("epochs", "latent_dim", "batch_size"):
@@ -305,7 +319,7 @@ def main(argv=None) -> int:
         data = load_data(args)
     except (vae_data.DatasetUnavailableError, ValueError, ImportError) as error:
         raise SystemExit(f"error: {error}") from None
-    out = new_run_directory(args.output_dir)
+    out = args.output_dir if args.resume else new_run_directory(args.output_dir)
     print(f"Data: {data.description}. Output: {out}")
     keras.utils.set_random_seed(args.seed)
 
