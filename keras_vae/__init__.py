@@ -49,6 +49,15 @@ _LAZY = {
     "VAEImageLogger": "keras_vae.callbacks",
     "write_embedding_projector": "keras_vae.callbacks",
     "recommended_vae": "keras_vae.models.recommended",
+    "ModelFileError": "keras_vae.saving",
+    "load_model": "keras_vae.saving",
+    "save_model": "keras_vae.saving",
+    "AtomicCheckpoint": "keras_vae.training",
+    "NaNGuard": "keras_vae.training",
+    "NonFiniteLossError": "keras_vae.training",
+    "ResumableBackup": "keras_vae.training",
+    "reliable_callbacks": "keras_vae.training",
+    "set_reproducible": "keras_vae.training",
 }
 
 
