@@ -4,8 +4,9 @@
     python export/export_decoder.py runs/vae --out export_dir --formats float32 int8
 
 Writes the files, report.json, report.md and sample_grids.png into `--out` (see
-export/README.md). A ConditionalVAE file gives the signature `decode(z, labels)`. Exits with status 1 when a variant fails the fidelity gate (the files and
-report are still written) and 2 on bad input.
+export/README.md); a ConditionalVAE file gives the signature `decode(z, labels)`. Exits with
+status 1 when a variant fails the fidelity gate (the files and report are still written) and
+2 on bad input.
 """
 
 import argparse
