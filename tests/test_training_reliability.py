@@ -159,7 +159,7 @@ def test_best_checkpoint_is_replaced_only_by_a_better_one_across_runs(images, tm
     vae = _vae()
     checkpoint = training.AtomicCheckpoint(best_path=best, monitor="loss")
     vae.fit(images, batch_size=BATCH_SIZE, epochs=2, verbose=0, callbacks=[checkpoint])
-    saved = best.read_bytes()
+    saved, inode = best.read_bytes(), best.stat().st_ino
     record = json.loads((tmp_path / "best.keras.json").read_text())
     assert record["monitor"] == "loss" and record["value"] == checkpoint.best
 
@@ -168,9 +168,10 @@ def test_best_checkpoint_is_replaced_only_by_a_better_one_across_runs(images, tm
     again.set_model(vae)
     again.on_train_begin()
     again.on_epoch_end(0, {"loss": record["value"] + 1.0})
-    assert best.read_bytes() == saved
+    assert best.read_bytes() == saved and best.stat().st_ino == inode
     again.on_epoch_end(1, {"loss": record["value"] - 1.0})
-    assert best.read_bytes() != saved
+    assert best.stat().st_ino != inode  # a new file was renamed into place
+    assert json.loads((tmp_path / "best.keras.json").read_text())["value"] == record["value"] - 1
 
 
 def test_backup_refuses_to_silently_resume_or_load_a_damaged_state(images, tmp_path):

@@ -310,6 +310,11 @@ class BaseAutoEncoder(keras.Model):
     def prior_latents(self, n, seed=None):
         """Draws `n` latent vectors from N(0, I); `seed` makes the draw repeatable."""
         n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
+        if isinstance(seed, int | np.integer) and not -(2**63) <= seed < 2**63:
+            # Keras would fail converting it to a tensor, without naming the argument.
+            raise ValueError(
+                f"{type(self).__name__}.sample() expects `seed` as an int64; got {seed}."
+            )
         generator = self.sampling.seed_generator if seed is None else seed
         return ops.convert_to_numpy(keras.random.normal((n, self.latent_dim), seed=generator))
 
