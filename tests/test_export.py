@@ -308,11 +308,42 @@ def test_autoencoder_decoder_export(tiny_images, tmp_path):
 
 
 @pytest.mark.large
-def test_resize_decoder_falls_back_to_batch1(tiny_images, tmp_path):
+def test_default_resize_decoder_exports_with_a_dynamic_batch(tiny_images, tmp_path):
     vae = tiny_vae(tiny_images[:64], upsampling="resize")
     report = export.export_decoder(
         vae,
         tmp_path / "resize",
+        formats=("float32", "int8"),
+        num_verification_samples=16,
+        num_calibration_samples=16,
+        latency_repeats=1,
+        verbose=0,
+    )
+    for name, variant in report.variants.items():
+        assert variant.dynamic_batch, name
+        assert not any("batch 1" in note for note in variant.notes), name
+        assert "RESIZE_NEAREST_NEIGHBOR" in variant.ops, name
+    assert report.variants["float32"].max_abs_error < 1e-5
+
+
+def test_a_users_upsampling2d_decoder_falls_back_to_batch1(tiny_images, tmp_path):
+    keras.utils.set_random_seed(0)
+    decoder = keras.Sequential(
+        [
+            keras.Input((LATENT_DIM,)),
+            keras.layers.Dense(7 * 7 * 4, activation="relu"),
+            keras.layers.Reshape((7, 7, 4)),
+            keras.layers.UpSampling2D(2),
+            keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+            keras.layers.UpSampling2D(2),
+            keras.layers.Conv2D(1, 3, padding="same"),
+        ]
+    )
+    encoder = keras_vae.Encoder(LATENT_DIM, conv_filters=(4,), dense_units=(8,))
+    vae = keras_vae.VAE(encoder=encoder, decoder=decoder, latent_dim=LATENT_DIM, seed=0)
+    report = export.export_decoder(
+        vae,
+        tmp_path / "upsampling2d",
         formats=("float32", "int8"),
         num_verification_samples=16,
         num_calibration_samples=16,

@@ -36,19 +36,34 @@ ALLOWED_OPS = {
 def tiny_cvae(seed=2, upsampling="transpose"):
     """A ConditionalVAE with small networks of the default shape: [z, one_hot] -> logits.
 
-    `"transpose"` upsampling converts with a dynamic batch; `"resize"` only with batch 1.
+    `upsampling` is the package Decoder's; `"upsampling2d"` swaps in Keras's own
+    `UpSampling2D`, which converts only with batch 1.
     """
     keras.utils.set_random_seed(seed)
     z = keras.Input((LATENT_DIM,), name="z")
     labels = keras.Input((NUM_CLASSES,), name="labels")
     joined = keras.layers.Concatenate(name="join")([z, labels])
-    logits = keras_vae.Decoder(
-        latent_dim=LATENT_DIM + NUM_CLASSES,
-        conv_filters=(8, 4),
-        dense_units=(16,),
-        upsampling=upsampling,
-        name="body",
-    )(joined)
+    if upsampling == "upsampling2d":
+        body = keras.Sequential(
+            [
+                keras.layers.Dense(7 * 7 * 4, activation="relu"),
+                keras.layers.Reshape((7, 7, 4)),
+                keras.layers.UpSampling2D(2),
+                keras.layers.Conv2D(4, 3, padding="same", activation="relu"),
+                keras.layers.UpSampling2D(2),
+                keras.layers.Conv2D(1, 3, padding="same"),
+            ],
+            name="body",
+        )
+    else:
+        body = keras_vae.Decoder(
+            latent_dim=LATENT_DIM + NUM_CLASSES,
+            conv_filters=(8, 4),
+            dense_units=(16,),
+            upsampling=upsampling,
+            name="body",
+        )
+    logits = body(joined)
     decoder = keras.Model([z, labels], logits, name="decoder")
     images = keras.Input((28, 28, 1), name="images")
     labels_in = keras.Input((NUM_CLASSES,), name="labels")
@@ -198,9 +213,9 @@ def test_representative_samples_with_labels(cvae, digits, tmp_path):
     assert not (tmp_path / "c").exists() and not (tmp_path / "d").exists()
 
 
-def test_resize_decoder_falls_back_to_batch1(generator, tmp_path):
+def test_upsampling2d_decoder_falls_back_to_batch1(generator, tmp_path):
     # An untrained model is enough: float32 must follow Keras exactly either way.
-    model = tiny_cvae(upsampling="resize")
+    model = tiny_cvae(upsampling="upsampling2d")
     report = export.export_decoder(
         model,
         tmp_path / "resize",

@@ -7,6 +7,7 @@ from keras import ops
 from keras_test_case import run_layer_test
 
 from keras_vae import Decoder, Encoder, Sampling
+from keras_vae.layers.upsampling import NearestUpsampling
 
 
 def test_sampling_layer_contract(tmp_path):
@@ -125,3 +126,20 @@ def test_bad_layer_arguments_are_rejected_with_the_argument_named(cls, kwargs, m
 def test_layers_are_registered_under_the_package_name():
     for cls in (Sampling, Encoder, Decoder):
         assert keras.saving.get_registered_name(cls) == f"keras_vae>{cls.__name__}"
+
+
+def test_nearest_upsampling_contract_and_equivalence_to_upsampling2d(tmp_path):
+    x = np.random.default_rng(0).normal(size=(3, 5, 4, 2)).astype("float32")
+    run_layer_test(NearestUpsampling, {"factor": 3}, x, (3, 15, 12, 2), tmp_path)
+    expected = ops.convert_to_numpy(keras.layers.UpSampling2D(3)(x))
+    np.testing.assert_array_equal(ops.convert_to_numpy(NearestUpsampling(3)(x)), expected)
+    with pytest.raises(ValueError, match="factor"):
+        NearestUpsampling(0)
+
+
+def test_resize_decoder_keeps_static_image_sizes_under_a_dynamic_batch():
+    import tensorflow as tf
+
+    decoder = Decoder(latent_dim=2, conv_filters=(8, 4), upsampling="resize")
+    traced = tf.function(decoder).get_concrete_function(tf.TensorSpec([None, 2], tf.float32))
+    assert traced.structured_outputs.shape.as_list() == [None, 28, 28, 1]

@@ -5,6 +5,7 @@ import math
 import keras
 
 from keras_vae.layers.encoder import check_architecture_args
+from keras_vae.layers.upsampling import NearestUpsampling
 
 UPSAMPLING = ("transpose", "resize")
 
@@ -29,12 +30,13 @@ class Decoder(keras.layers.Layer):
         dense_units: tuple of int. Units of the hidden dense layers. Defaults to `(256,)`.
         kernel_size: int. Convolution kernel size. Defaults to `3`.
         activation: str. Hidden activation. Defaults to `"relu"`.
-        upsampling: str. `"resize"` for nearest-neighbour `UpSampling2D` followed by
-            `Conv2D`, `"transpose"` for stride-2 `Conv2DTranspose`. Defaults to `"resize"`:
-            in `benchmarks/likelihood.py` it reaches a lower test NLL, without the
+        upsampling: str. `"resize"` for nearest-neighbour upsampling (`NearestUpsampling`)
+            followed by `Conv2D`, `"transpose"` for stride-2 `Conv2DTranspose`. Defaults to
+            `"resize"`: in `benchmarks/likelihood.py` it reaches a lower test NLL, without the
             checkerboard artefacts of strided transposed convolutions, and avoids the known
-            int8 accuracy problems of quantized `Conv2DTranspose` in TFLite; it costs about
-            1.5x the decoder's compute.
+            int8 accuracy problems of quantized `Conv2DTranspose` in TFLite (and the slow
+            dynamic-range kernels of transposed convolutions); it costs about 1.5x the
+            decoder's compute.
 
     Example:
     ```python
@@ -106,7 +108,7 @@ class Decoder(keras.layers.Layer):
                 )
             else:
                 self.hidden_layers += [
-                    keras.layers.UpSampling2D(2, name=f"upsample_{i}"),
+                    NearestUpsampling(2, name=f"upsample_{i}"),
                     keras.layers.Conv2D(
                         filters,
                         self.kernel_size,
