@@ -103,7 +103,12 @@ def _batches(model, data, labels, batch_size: int, function: str):
 
 
 def _count(data) -> int | None:
-    if isinstance(data, tf.data.Dataset):
+    """The number of examples for the progress bar, when it is known before streaming.
+
+    Anything without a length (a dataset, or a wrong argument that `_batches` rejects with
+    a clear message) gets an open-ended bar.
+    """
+    if isinstance(data, tf.data.Dataset) or not hasattr(data, "__len__"):
         return None
     return len(data)
 

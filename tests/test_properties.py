@@ -173,9 +173,6 @@ def test_log_likelihood(vae, data, num_samples, batch_size):
         _assert_finite(estimates)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="log_likelihood() calls len(data) before checking `data` (issue 5)"
-)
 @pytest.mark.parametrize("data", [None, 3.0])
 def test_log_likelihood_of_non_arrays_names_data(vae, data):
     _call(evaluation.log_likelihood, ["data"], vae, data, num_samples=2, verbose=0)
