@@ -14,6 +14,7 @@ file is then run with the LiteRT interpreter and compared with the Keras network
 export/README.md for why this path and not `Model.export(format="litert")` directly.
 """
 
+import gc
 import importlib.metadata
 import pathlib
 import shutil
@@ -590,12 +591,23 @@ def _set_inputs(interpreter, network, batch: dict) -> dict:
     # A signature runner would pin the interpreter's buffers (no resizing after it); the
     # signature list maps names to tensor indices without one.
     indices = interpreter._get_full_signature_list()[network.signature]["inputs"]
-    for name, values in batch.items():
-        interpreter.resize_tensor_input(indices[name], values.shape)
-    interpreter.allocate_tensors()
+    try:
+        _resize_inputs(interpreter, indices, batch)
+    except RuntimeError:
+        # LiteRT refuses to resize while anything else refers to the interpreter's wrapper
+        # (its check counts references); such a reference was seen, rarely, held by garbage
+        # not yet collected. Collect it and try once more; a second failure is real.
+        gc.collect()
+        _resize_inputs(interpreter, indices, batch)
     for name, values in batch.items():
         interpreter.set_tensor(indices[name], values)
     return indices
+
+
+def _resize_inputs(interpreter, indices: dict, batch: dict) -> None:
+    for name, values in batch.items():
+        interpreter.resize_tensor_input(indices[name], values.shape)
+    interpreter.allocate_tensors()
 
 
 def _latency_ms(path, network, inputs, batch_size, repeats) -> float:
