@@ -95,6 +95,11 @@ class KLWarmup(keras.callbacks.Callback):
                 "KLWarmup expects a model with a `kl_weight` variable (a VAE); got"
                 f" {type(self.model).__name__}."
             )
+        # The optimizer's step count survives a restore (BackupAndRestore, a reloaded
+        # model), so a resumed run continues the schedule instead of starting it again.
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None:
+            self.step = int(keras.ops.convert_to_numpy(optimizer.iterations))
 
     def on_train_batch_begin(self, batch, logs=None):
         self.model.kl_weight.assign(self.weight_at(self.step))

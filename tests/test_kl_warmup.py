@@ -123,3 +123,14 @@ def test_free_bits_objective(tiny_images, quantile):
     expected = np.maximum(batch_mean, model.free_bits).sum()
     assert kl_term == pytest.approx(expected, rel=1e-4)
     np.testing.assert_allclose(per_example["kl_loss"], kl_d.sum(axis=1), rtol=1e-5)
+
+
+def test_schedule_continues_from_the_optimizer_step_of_a_restored_model(tiny_images, tmp_path):
+    model = _vae()
+    model.fit(tiny_images, epochs=1, batch_size=64, verbose=0)  # 4 optimizer steps
+    path = tmp_path / "vae.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    warmup, recorder = KLWarmup("linear", warmup_steps=8), _Recorder()
+    restored.fit(tiny_images, epochs=1, batch_size=64, callbacks=[warmup, recorder], verbose=0)
+    np.testing.assert_allclose(recorder.weights, [warmup.weight_at(s) for s in range(4, 8)])
