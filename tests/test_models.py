@@ -267,3 +267,11 @@ def test_networks_that_break_the_contract_are_rejected():
 def test_models_are_registered_under_the_package_name():
     for cls in (VAE, AutoEncoder):
         assert keras.saving.get_registered_name(cls) == f"keras_vae>{cls.__name__}"
+
+
+def test_evaluate_names_itself_in_its_errors(model):
+    model.compile()
+    with pytest.raises(ValueError, match=r"VAE\.evaluate\(\) expects `x`"):
+        model.evaluate(None)
+    with pytest.raises(TypeError, match=r"VAE\.evaluate\(\) expects `x` as floats"):
+        model.evaluate(np.zeros((2, 28, 28, 1), "uint8"))

@@ -262,18 +262,18 @@ class BaseAutoEncoder(keras.Model):
         return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
-        return super().evaluate(self._check_training_input(x, "x"), y, **kwargs)
+        return super().evaluate(self._check_training_input(x, "x", "evaluate"), y, **kwargs)
 
-    def _check_training_input(self, x, name):
+    def _check_training_input(self, x, name, method="fit"):
         if x is None:
             # Keras itself fails on a missing `x` with an unrelated KeyError.
             raise ValueError(
-                f"{type(self).__name__}.fit() expects `{name}` as images or a tf.data dataset;"
-                " got None."
+                f"{type(self).__name__}.{method}() expects `{name}` as images or a tf.data"
+                " dataset; got None."
             )
         if _is_dataset(x) or isinstance(x, keras.utils.PyDataset):
             return x
-        return self.check_images(x, name, "fit")
+        return self.check_images(x, name, method)
 
     # Numpy-facing methods -------------------------------------------------------------------
 
