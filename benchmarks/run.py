@@ -40,7 +40,8 @@ def main(argv=None) -> int:
             print("export: skipped, benchmarks/export_benchmark.py is not present.")
         else:
             # Its own process: the export benchmark owns its arguments and its TF state.
-            return subprocess.run([sys.executable, str(export)], check=False).returncode
+            quick = ["--epochs", "1"] if args.quick else []
+            return subprocess.run([sys.executable, str(export), *quick], check=False).returncode
     return 0
 
 
