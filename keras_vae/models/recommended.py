@@ -20,7 +20,7 @@ def recommended_vae(
     """A `VAE` with the networks that gave the best test log-likelihood in the benchmarks.
 
     The default `VAE` networks with swish activations in the encoder and the decoder and
-    resize (`UpSampling2D` + `Conv2D`) upsampling. Compile it without an optimizer to get
+    resize upsampling (nearest-neighbour + `Conv2D`). Compile it without an optimizer to get
     `recommended_optimizer()`. The model is an ordinary `VAE`: it saves, loads and exports
     like any other.
 
