@@ -59,7 +59,8 @@ def training_input(images: np.ndarray, binarization: str, batch_size: int, seed:
     if binarization == "static":
         return images
     dataset = tf.data.Dataset.from_tensor_slices(images).shuffle(len(images), seed=seed)
-    dataset = dataset.batch(batch_size).map(data.binarize_dynamic)
+    generator = tf.random.Generator.from_seed(seed)
+    dataset = dataset.batch(batch_size).map(lambda x: data.binarize_dynamic(x, generator))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

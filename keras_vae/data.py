@@ -79,10 +79,16 @@ def binarize_static(images: tf.Tensor, index: tf.Tensor, seed: int) -> tf.Tensor
     return tf.cast(noise < images, tf.float32)
 
 
-def binarize_dynamic(images: tf.Tensor) -> tf.Tensor:
+def binarize_dynamic(images: tf.Tensor, generator: tf.random.Generator) -> tf.Tensor:
     """A fresh Bernoulli draw on every pass: a regularizer that keeps the model from fitting
-    one particular binarization."""
-    return tf.cast(tf.random.uniform(tf.shape(images)) < images, tf.float32)
+    one particular binarization.
+
+    The noise comes from a stateful `tf.random.Generator` shared by every iterator of the
+    pipeline: `tf.random.uniform` inside a dataset would restart its sequence with each new
+    iterator (each epoch of `fit`) once a global seed is set, silently turning dynamic
+    binarization into a static one.
+    """
+    return tf.cast(generator.uniform(tf.shape(images)) < images, tf.float32)
 
 
 def _is_positive_int(value) -> bool:
@@ -111,7 +117,8 @@ def _pipeline(pairs, *, binarize, batch_size, shuffle, with_labels, seed):
         pairs = pairs.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
     pairs = pairs.batch(batch_size)
     if binarize == "dynamic":
-        pairs = pairs.map(lambda images, labels: (binarize_dynamic(images), labels))
+        generator = tf.random.Generator.from_seed(seed)
+        pairs = pairs.map(lambda images, labels: (binarize_dynamic(images, generator), labels))
     if not with_labels:
         pairs = pairs.map(lambda images, labels: images)
     return pairs.prefetch(tf.data.AUTOTUNE)

@@ -328,3 +328,20 @@ def test_the_network_guard_catches_external_hosts(no_network):
         data.check_reachable("https://storage.googleapis.com/", timeout=1.0)
     assert no_network == [("storage.googleapis.com", 443)]
     no_network.clear()
+
+
+def test_dynamic_binarization_redraws_every_epoch_even_with_a_global_seed(idx_folder):
+    # Keras's set_random_seed fixes op seeds: a plain tf.random op in a pipeline would then
+    # repeat its draw for every new iterator, i.e. every epoch of fit.
+    import keras
+
+    keras.utils.set_random_seed(7)
+    folder, _, _ = idx_folder
+    dynamic = data.load_mnist("train", data_dir=folder, binarize="dynamic", shuffle=False)
+    assert not np.array_equal(first_batch(dynamic).numpy(), first_batch(dynamic).numpy())
+    keras.utils.set_random_seed(7)
+    rerun = data.load_mnist("train", data_dir=folder, binarize="dynamic", shuffle=False)
+    keras.utils.set_random_seed(7)
+    again = data.load_mnist("train", data_dir=folder, binarize="dynamic", shuffle=False)
+    # ...while the same seed gives the same sequence of draws.
+    np.testing.assert_array_equal(first_batch(rerun).numpy(), first_batch(again).numpy())
