@@ -28,6 +28,7 @@ from keras_vae import losses  # noqa: E402
 from keras_vae.layers.decoder import Decoder  # noqa: E402
 from keras_vae.layers.encoder import Encoder  # noqa: E402
 from keras_vae.layers.sampling import Sampling  # noqa: E402
+from keras_vae.layers.upsampling import NearestUpsampling  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
 from keras_vae.models.base import BaseAutoEncoder, recommended_optimizer  # noqa: E402
 from keras_vae.models.conditional_vae import ConditionalVAE  # noqa: E402
@@ -75,6 +76,7 @@ __all__ = [
     "ConditionalVAE",
     "Decoder",
     "Encoder",
+    "NearestUpsampling",
     "Sampling",
     "VAE",
     "losses",
