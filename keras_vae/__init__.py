@@ -70,6 +70,10 @@ def __getattr__(name):
     raise AttributeError(f"module 'keras_vae' has no attribute {name!r}")
 
 
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
     "AutoEncoder",
     "BaseAutoEncoder",

@@ -44,3 +44,15 @@ def test_import_changes_no_global_keras_setting():
     import keras_vae  # noqa: F401
 
     assert (keras.config.floatx(), keras.config.image_data_format()) == before
+
+
+def test_every_public_keras_class_is_registered_under_the_package_name():
+    import keras
+
+    import keras_vae
+
+    classes = [getattr(keras_vae, name) for name in dir(keras_vae) if not name.startswith("_")]
+    layers = [c for c in classes if isinstance(c, type) and issubclass(c, keras.layers.Layer)]
+    assert len(layers) >= 8  # the layers, the models, the conditional model
+    for cls in layers:
+        assert keras.saving.get_registered_name(cls) == f"keras_vae>{cls.__name__}", cls

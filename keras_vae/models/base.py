@@ -37,6 +37,7 @@ def _is_dataset(value) -> bool:
     return isinstance(value, tf.data.Dataset)
 
 
+@keras.saving.register_keras_serializable(package="keras_vae")
 class BaseAutoEncoder(keras.Model):
     """Base class of `AutoEncoder` and `VAE`; subclass it to add a model with a new loss.
 
