@@ -59,16 +59,7 @@ def _batches(model, data, labels, batch_size: int, function: str):
         for element in data:
             x, y, _ = keras.utils.unpack_x_y_sample_weight(element)
             x = tf.convert_to_tensor(x)
-            if not x.dtype.is_floating:
-                raise TypeError(
-                    f"{function}() expects images as floats scaled to [0, 1]; got dtype"
-                    f" {x.dtype.name}. Map the dataset with `tf.cast(x, 'float32') / 255`."
-                )
-            if tuple(x.shape[1:]) != model.image_shape:
-                raise ValueError(
-                    f"{function}() expects images of shape (None, "
-                    f"{', '.join(map(str, model.image_shape))}); got {tuple(x.shape)}."
-                )
+            model.check_symbolic_images(x, function)
             x = tf.cast(x, "float32")
             if conditional:
                 if y is None:

@@ -198,10 +198,11 @@ class BaseAutoEncoder(keras.Model):
 
     def _images_from_batch(self, data):
         x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._check_symbolic_images(x, "fit")
+        self.check_symbolic_images(x, "fit")
         return x
 
-    def _check_symbolic_images(self, x, method):
+    def check_symbolic_images(self, x, method):
+        """Checks the dtype and static shape of an image tensor (a dataset batch)."""
         owner = type(self).__name__
         if not x.dtype.is_floating:
             raise TypeError(

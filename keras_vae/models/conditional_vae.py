@@ -196,7 +196,7 @@ class ConditionalVAE(VAE):
     def _images_from_batch(self, data):
         # The base train_step hands this pair straight to `compute_losses`.
         x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self._check_symbolic_images(x, "fit")
+        self.check_symbolic_images(x, "fit")
         if y is None:
             raise ValueError(
                 f"{type(self).__name__}.fit() needs labels: pass `fit(x, y)` or a dataset of"
