@@ -210,6 +210,12 @@ def test_bad_input_raises_a_clear_error(model, method, value, error, message):
         getattr(model, method)(value)
 
 
+@pytest.mark.parametrize("method", ["encode", "reconstruct"])
+def test_a_bad_batch_size_is_named_with_its_method(model, method):
+    with pytest.raises(ValueError, match=rf"VAE\.{method}\(\) expects `batch_size` >= 1"):
+        getattr(model, method)(np.zeros((2, 28, 28, 1), "float32"), batch_size=0)
+
+
 def test_nan_pixels_are_reported_with_their_example_index(model):
     x = np.zeros((5, 28, 28, 1), "float32")
     x[3, 4, 4, 0] = np.nan

@@ -53,11 +53,14 @@ class AutoEncoder(BaseAutoEncoder):
 
     def encode(self, x, batch_size=256):
         """Encodes images `(n, *input_shape)` to their codes `(n, latent_dim)`."""
-        return self._batched(self._encode_batch, self.check_images(x), batch_size)
+        return self._batched(self._encode_batch, self.check_images(x), batch_size, "encode")
 
     def reconstruct(self, x, batch_size=256):
         """Encodes and decodes images: `decode(encode(x))`."""
         x = self.check_images(x, method="reconstruct")
         return self._batched(
-            lambda batch: self._decode_batch(self.encoder(batch, training=False)), x, batch_size
+            lambda batch: self._decode_batch(self.encoder(batch, training=False)),
+            x,
+            batch_size,
+            "reconstruct",
         )

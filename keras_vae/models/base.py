@@ -291,9 +291,10 @@ class BaseAutoEncoder(keras.Model):
         owner = f"{type(self).__name__}.{method}()"
         return validation.as_float_array(z, name, (self.latent_dim,), owner)
 
-    @staticmethod
-    def _batched(function, array, batch_size):
-        batch_size = validation.check_positive_int(batch_size, "batch_size", "batched call")
+    def _batched(self, function, array, batch_size, method=None):
+        """Applies `function` to `array` in batches and concatenates the (tuples of) results."""
+        owner = type(self).__name__ + (f".{method}()" if method else "")
+        batch_size = validation.check_positive_int(batch_size, "batch_size", owner)
         outputs = [function(array[i : i + batch_size]) for i in range(0, len(array), batch_size)]
         if isinstance(outputs[0], tuple):
             return tuple(np.concatenate(parts) for parts in zip(*outputs))
@@ -307,7 +308,7 @@ class BaseAutoEncoder(keras.Model):
 
     def decode(self, z, batch_size=256):
         """Decodes latent vectors `(n, latent_dim)` to images: the mean of p(x | z)."""
-        return self._batched(self._decode_batch, self.check_latents(z), batch_size)
+        return self._batched(self._decode_batch, self.check_latents(z), batch_size, "decode")
 
     def prior_latents(self, n, seed=None):
         """Draws `n` latent vectors from N(0, I); `seed` makes the draw repeatable."""

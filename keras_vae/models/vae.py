@@ -94,7 +94,10 @@ class VAE(BaseAutoEncoder):
     def encode(self, x, batch_size=256):
         """Encodes images to the posterior parameters `(z_mean, z_log_var)`, each `(n, d)`."""
         return self._batched(
-            lambda batch: tuple(self._encode_batch(batch)), self.check_images(x), batch_size
+            lambda batch: tuple(self._encode_batch(batch)),
+            self.check_images(x),
+            batch_size,
+            "encode",
         )
 
     def reconstruct(self, x, batch_size=256):
@@ -104,6 +107,7 @@ class VAE(BaseAutoEncoder):
             lambda batch: self._decode_batch(self.encoder(batch, training=False)[0]),
             x,
             batch_size,
+            "reconstruct",
         )
 
     def get_config(self):
