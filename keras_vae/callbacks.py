@@ -11,6 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_vae import losses
+
 # Below this variance across the data, a latent dimension carries no information about the
 # input ("inactive unit", Burda et al. 2016).
 ACTIVE_UNIT_THRESHOLD = 0.01
@@ -30,12 +32,6 @@ def image_grid(images: np.ndarray, columns: int, pad: int = 1) -> np.ndarray:
         top, left = row * (height + pad), column * (width + pad)
         grid[top : top + height, left : left + width] = image
     return grid
-
-
-def latent_means(model, images: np.ndarray) -> np.ndarray:
-    """The code of each image: `z_mean` for a VAE, `z` for a deterministic autoencoder."""
-    codes = model.encode(images)
-    return codes[0] if isinstance(codes, tuple) else codes
 
 
 def traversal_latents(model, codes: np.ndarray, dims: int, steps: int) -> np.ndarray:
@@ -143,6 +139,7 @@ class VAEImageLogger(keras.callbacks.Callback):
         self._writer = None
         self._prior_latents = None
         self._last_written = None
+        self._last_epoch = None
 
     # Keras hooks -----------------------------------------------------------------------------
 
@@ -162,9 +159,8 @@ class VAEImageLogger(keras.callbacks.Callback):
             self.write(epoch)
 
     def on_train_end(self, logs=None):
-        last = getattr(self, "_last_epoch", None)
-        if last is not None and self._last_written != last:
-            self.write(last)
+        if self._last_epoch is not None and self._last_written != self._last_epoch:
+            self.write(self._last_epoch)
         if self._writer is not None:
             self._writer.close()
             self._writer = None
@@ -185,7 +181,10 @@ class VAEImageLogger(keras.callbacks.Callback):
         model = self.model
         shown = self.validation_images[: self.num_samples]
         columns = int(np.ceil(np.sqrt(self.num_samples)))
-        codes = latent_means(model, self.validation_images)
+        # Encoded once: the codes drive the traversal, and a VAE's (z_mean, z_log_var) the KL.
+        probabilistic = getattr(model, "probabilistic", True)
+        encoded = model.encode(self.validation_images)
+        codes = encoded[0] if probabilistic else encoded
         reconstructions = model.reconstruct(shown)
         # Originals and reconstructions in alternating rows: each digit sits above its copy.
         pairs = []
@@ -199,10 +198,10 @@ class VAEImageLogger(keras.callbacks.Callback):
             samples = model.decode(self._prior_latents)
             tf.summary.image("prior_samples", image_grid(samples, columns)[None])
             tf.summary.image("latent_traversal", image_grid(traversal, self.traversal_steps)[None])
-            if getattr(model, "probabilistic", True):
-                z_mean, z_log_var = model.encode(self.validation_images)
+            if probabilistic:
+                z_mean, z_log_var = encoded
                 tf.summary.histogram("latent/z_mean", z_mean)
-                kl = 0.5 * (np.square(z_mean) + np.exp(z_log_var) - 1.0 - z_log_var)
+                kl = np.asarray(losses.kl_divergence_per_dimension(z_mean, z_log_var))
                 for dim, value in enumerate(kl.mean(axis=0)):
                     tf.summary.scalar(f"kl/dim_{dim:02d}", float(value))
                 active = int((z_mean.var(axis=0) > ACTIVE_UNIT_THRESHOLD).sum())
