@@ -66,6 +66,8 @@ def gaussian_log_likelihood(x, mean, log_var):
     x = ops.cast(x, mean.dtype)
     log_var = ops.cast(log_var, mean.dtype)
     per_pixel = -0.5 * (LOG_2PI + log_var + ops.square(x - mean) * ops.exp(-log_var))
+    # Broadcast to the shape of `x`: with a mean and a variance shared across pixels, the sum
+    # must still count every pixel.
     per_pixel = per_pixel + ops.zeros_like(x)
     return ops.sum(_flatten_per_example(per_pixel), axis=-1)
 
