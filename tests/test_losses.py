@@ -88,3 +88,11 @@ def test_normal_log_densities_match_scipy():
         stats.norm.logpdf(z).sum(-1),
         rtol=1e-5,
     )
+
+
+def test_gaussian_log_likelihood_with_a_shared_mean_counts_every_pixel():
+    x = rng.uniform(size=(3, 4, 4, 1)).astype("float32")
+    mean = np.float32(0.5)
+    expected = stats.norm.logpdf(x, 0.5, np.exp(0.5 * -1.0)).sum(axis=(1, 2, 3))
+    got = ops.convert_to_numpy(losses.gaussian_log_likelihood(x, mean, -1.0))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
