@@ -43,7 +43,7 @@ import numpy as np  # noqa: E402
 
 import keras_vae  # noqa: E402
 from keras_vae import data as vae_data  # noqa: E402
-from keras_vae import figures, training  # noqa: E402
+from keras_vae import figures, saving, training  # noqa: E402
 from keras_vae.callbacks import VAEImageLogger, write_embedding_projector  # noqa: E402
 from keras_vae.cli import add_data_arguments, add_training_arguments  # noqa: E402
 
@@ -143,12 +143,10 @@ def train(model, data: Data, args, log_dir: pathlib.Path):
 def write_figures(models: dict, histories: dict, untrained: dict, data: Data, out) -> list:
     images, labels = data.test_images, data.test_labels
     shown = images[:10]
+    # Drawn twice (alone, and beside the untrained models' attempts); computed once.
+    trained = {name: m.reconstruct(shown) for name, m in models.items()}
     paths = [
-        figures.plot_reconstructions(
-            shown,
-            {name: m.reconstruct(shown) for name, m in models.items()},
-            out / "reconstructions.png",
-        ),
+        figures.plot_reconstructions(shown, trained, out / "reconstructions.png"),
         figures.plot_prior_samples(
             # The same latent draws (seed) for both models.
             {name: m.decode(models["VAE"].prior_latents(32, seed=1)) for name, m in models.items()},
@@ -174,7 +172,7 @@ def write_figures(models: dict, histories: dict, untrained: dict, data: Data, ou
             histories,
             shown,
             untrained,
-            {name: m.reconstruct(shown) for name, m in models.items()},
+            trained,
             out / "learning_to_reconstruct.png",
         )
     )
@@ -292,9 +290,8 @@ def main(argv=None) -> int:
 
     files = write_figures(models, histories, untrained, data, out)
     for name, model in models.items():
-        path = out / f"{name.lower()}.keras"
-        model.save(path)
-        files.append(path)
+        # Atomic, and refuses to replace a file except when resuming this very run.
+        files.append(saving.save_model(model, out / f"{name.lower()}.keras", overwrite=args.resume))
     codes = figures.latent_codes(models["VAE"], data.test_images[:2000])
     projector = write_embedding_projector(
         out / "tensorboard", codes, data.test_labels[:2000], data.test_images[:2000]
