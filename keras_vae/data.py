@@ -161,7 +161,7 @@ def read_idx_split(data_dir, split: str = "train") -> tuple[np.ndarray, np.ndarr
     `ValueError` when a file is corrupt."""
     folder = pathlib.Path(data_dir)
     names = IDX_FILES[split]
-    missing = [name for name in names if not (folder / name).is_file()]
+    missing = _missing_files(folder, names)
     if missing:
         raise DatasetUnavailableError(
             f"data_dir {str(folder)!r} lacks {', '.join(missing)} for the {split!r} split;"
@@ -181,6 +181,11 @@ def read_idx_split(data_dir, split: str = "train") -> tuple[np.ndarray, np.ndarr
         )
     images = np.frombuffer(pixels, np.uint8).reshape(image_shape[0], *IMAGE_SHAPE)
     return images, np.frombuffer(labels, np.uint8).astype(np.int64)
+
+
+def _missing_files(folder: pathlib.Path, names) -> list[str]:
+    """The `names` that are not files in `folder`, in their order."""
+    return [name for name in names if not (folder / name).is_file()]
 
 
 def _has_idx_files(folder: pathlib.Path) -> bool:
@@ -467,7 +472,7 @@ class DataSource:
         and prepare it first when `download` is on."""
         if self.data_dir is not None and _has_idx_files(self.data_dir):
             names = IDX_FILES["train"] + IDX_FILES["test"]
-            missing = [name for name in names if not (self.data_dir / name).is_file()]
+            missing = _missing_files(self.data_dir, names)
             if missing:
                 raise DatasetUnavailableError(
                     f"data_dir {str(self.data_dir)!r} lacks {', '.join(missing)}; expected the"
@@ -573,7 +578,7 @@ def resolve_data_source(
         return DataSource("sample")
     source = DataSource(
         "mnist" if dataset == "auto" else dataset,
-        None if data_dir is None else pathlib.Path(data_dir),
+        data_dir,  # DataSource makes it a pathlib.Path
         data_dir is None if download is None else bool(download),
     )
     try:
