@@ -49,7 +49,7 @@ def train(args) -> None:
     import tensorflow as tf
 
     import keras_vae
-    from keras_vae import data
+    from keras_vae import data, saving
 
     # Created first: it reads TF_CONFIG and connects to the other workers.
     strategy = tf.distribute.MultiWorkerMirroredStrategy()
@@ -70,7 +70,8 @@ def train(args) -> None:
         vae.compile()
     vae.fit(dataset, epochs=args.epochs, verbose=2 if is_chief else 0)
     if is_chief:
-        vae.save(args.output)
+        # Atomic: a worker killed mid-save leaves the previous file, not a torn one.
+        saving.save_model(vae, args.output, overwrite=True)
         print(f"worker 0 saved {args.output} ({strategy.num_replicas_in_sync} replicas)")
 
 
