@@ -14,6 +14,7 @@ file is then run with the LiteRT interpreter and compared with the Keras network
 export/README.md for why this path and not `Model.export(format="litert")` directly.
 """
 
+import dataclasses
 import gc
 import importlib.metadata
 import pathlib
@@ -21,6 +22,7 @@ import shutil
 import tempfile
 import time
 import warnings
+from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -43,8 +45,8 @@ FORMATS = ("saved_model", "float32", "float16", "dynamic_range", "int8")
 TFLITE_FORMATS = FORMATS[1:]
 DEFAULT_PSNR_THRESHOLDS = {"int8": 30.0, "float16": 40.0}
 SAVED_MODEL_DIR = "saved_model"
-# Ops that only move data between float and integer, or compute shapes: they add no
-# approximation of their own, so the per-op error attribution skips them.
+# Ops that only move data between float and integer: they add no approximation of their
+# own, so the per-op error attribution skips them.
 _CONVERSION_OPS = ("QUANTIZE", "DEQUANTIZE")
 _LAYER_OF_OP = {
     "TRANSPOSE_CONV": "Conv2DTranspose",
@@ -70,6 +72,7 @@ class FidelityError(ValueError):
         self.report = report
 
 
+@dataclasses.dataclass(frozen=True)
 class _Network:
     """What differs between exporting the decoder and the encoder.
 
@@ -78,13 +81,12 @@ class _Network:
     export (calibration, verification) is a dict with the same keys.
     """
 
-    def __init__(self, name, signature, inputs, output_name, layer, function):
-        self.name = name
-        self.signature = signature
-        self.inputs = inputs
-        self.output_name = output_name
-        self.layer = layer
-        self.function = function
+    name: str
+    signature: str
+    inputs: dict
+    output_name: str
+    layer: keras.layers.Layer
+    function: Callable
 
 
 def export_decoder(
@@ -660,7 +662,7 @@ def _error_by_op_type(reference_path, variant_path, network, inputs, dynamic_bat
     var_ops, var_details, var_values = _all_tensors(variant_path, network, inputs, dynamic_batch)
     if [op["op_name"] for op in ref_ops] != [op["op_name"] for op in var_ops]:
         return {}, ["the op sequences differ from float32; no per-op error attribution"]
-    error_of_tensor, producer_error, added = {}, {}, []
+    producer_error, added = {}, []
     for ref_op, var_op in zip(ref_ops, var_ops):
         inherited = max((producer_error.get(t, 0.0) for t in ref_op["inputs"]), default=0.0)
         out_ref, out_var = ref_op["outputs"][0], var_op["outputs"][0]
@@ -670,7 +672,6 @@ def _error_by_op_type(reference_path, variant_path, network, inputs, dynamic_bat
         if expected.shape != got.shape:
             continue
         error = float(np.mean((expected - got) ** 2) / (np.mean(expected**2) + 1e-12))
-        error_of_tensor[out_ref] = error
         producer_error[out_ref] = error
         added.append((ref_op["op_name"], max(error - inherited, 0.0), var_details[out_var]["name"]))
     total = sum(a for _, a, _ in added)
@@ -690,9 +691,10 @@ def _error_by_op_type(reference_path, variant_path, network, inputs, dynamic_bat
 
 
 def _variant_names(formats, batch1_variant) -> list:
-    names = [(f, f, False) for f in formats if f != "saved_model"]
+    tflite = [f for f in formats if f != "saved_model"]
+    names = [(f, f, False) for f in tflite]
     if batch1_variant:
-        names += [(f"{f}_batch1", f, True) for f in formats if f != "saved_model"]
+        names += [(f"{f}_batch1", f, True) for f in tflite]
     return names
 
 
@@ -790,6 +792,10 @@ def _export_into(
             saved_models[key] = path
         return saved_models[key]
 
+    def convert(variant, batch_size, as_uint8, quantized_uint8):
+        graph = saved_model(batch_size, as_uint8)
+        return _convert(graph, network.signature, variant, calibration, quantized_uint8)
+
     if "saved_model" in formats:
         _write_saved_model(network, staging / SAVED_MODEL_DIR, None, uint8_output)
     progress.add(1)
@@ -802,13 +808,7 @@ def _export_into(
         # int8 is quantized from the float graph and emits its quantized output as uint8.
         as_uint8 = uint8_output and variant != "int8"
         try:
-            content = _convert(
-                saved_model(batch_size, as_uint8),
-                network.signature,
-                variant,
-                calibration,
-                uint8_output,
-            )
+            content = convert(variant, batch_size, as_uint8, uint8_output)
         except RuntimeError as error:
             if batch_size is not None:
                 raise
@@ -816,13 +816,7 @@ def _export_into(
             # builtin kernels need; a fixed batch of 1 restores them.
             dynamic_note = f"dynamic batch not convertible with builtin ops ({error}); batch 1"
             batch_size = 1
-            content = _convert(
-                saved_model(1, as_uint8),
-                network.signature,
-                variant,
-                calibration,
-                uint8_output,
-            )
+            content = convert(variant, 1, as_uint8, uint8_output)
         path = staging / f"{network.name}_{name}.tflite"
         path.write_bytes(content)
         files[name] = (path, variant, batch_size is None)
@@ -849,13 +843,7 @@ def _export_into(
             if reference_path is None:
                 reference_path = work / f"reference_{int(dynamic_batch)}.tflite"
                 reference_path.write_bytes(
-                    _convert(
-                        saved_model(None if dynamic_batch else 1, False),
-                        network.signature,
-                        "float32",
-                        calibration,
-                        False,
-                    )
+                    convert("float32", None if dynamic_batch else 1, False, False)
                 )
                 float32_paths[dynamic_batch] = reference_path
             shares, attribution_notes = _error_by_op_type(
