@@ -73,6 +73,14 @@ def _fsync_directory(directory: pathlib.Path) -> None:
             os.close(descriptor)
 
 
+def _default_file_mode() -> int:
+    # What a plain open() would give under the current umask; Python 3.11 can read the umask
+    # only by setting it, so it is set back at once.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write(path, write: Callable[[pathlib.Path], None], suffix: str = "") -> pathlib.Path:
     """Calls `write(temporary_path)`, then renames the temporary file to `path`.
 
@@ -91,6 +99,8 @@ def atomic_write(path, write: Callable[[pathlib.Path], None], suffix: str = "") 
         write(temporary)
         with open(temporary, "rb") as f:
             os.fsync(f.fileno())
+        # mkstemp makes the file readable by its owner only; the result gets the usual mode.
+        os.chmod(temporary, _default_file_mode())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -52,6 +53,14 @@ def test_save_and_load_round_trip_without_custom_objects(vae, tmp_path, tiny_ima
     np.testing.assert_array_equal(
         reloaded.reconstruct(tiny_images[:4]), vae.reconstruct(tiny_images[:4])
     )
+
+
+def test_saved_file_gets_the_mode_of_a_plain_write(vae, tmp_path):
+    # The temporary file is created owner-only; the saved model must not stay that way.
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")
+    path = saving.save_model(vae, tmp_path / "vae.keras")
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
 
 
 def test_save_never_overwrites_unless_asked(vae, tmp_path):
