@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from ai_edge_litert.interpreter import Interpreter
+from export_helpers import ops_of
 
 import keras_vae
 from keras_vae import export
@@ -16,6 +17,8 @@ from keras_vae.export_report import ExportReport, psnr, tile_grid
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LATENT_DIM = 2
+# Enough examples to verify and calibrate a tiny model, and one timed run: fast tests.
+SMALL = dict(num_verification_samples=16, num_calibration_samples=16, latency_repeats=1, verbose=0)
 # Every op the default and "resize" decoders/encoders lower to; all are TFLite builtins.
 ALLOWED_OPS = {
     "CONV_2D",
@@ -57,14 +60,6 @@ def tiny_vae(images, upsampling="transpose", seed=3):
     vae.compile()
     vae.fit(images, epochs=1, batch_size=64, verbose=0)
     return vae
-
-
-def ops_of(path):
-    interpreter = Interpreter(
-        model_path=str(path),
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-    )
-    return interpreter, [op["op_name"] for op in interpreter._get_ops_details()]
 
 
 def run_tflite(path, z):
@@ -214,11 +209,8 @@ def test_fidelity_gate_raises_and_keeps_the_report(vae, tmp_path):
             vae,
             tmp_path / "gated",
             formats=("float32", "int8"),
-            num_verification_samples=16,
-            num_calibration_samples=16,
             psnr_thresholds={"int8": 500.0},
-            latency_repeats=1,
-            verbose=0,
+            **SMALL,
         )
     report = info.value.report
     assert not report.passed and [v.name for v in report.failures()] == ["int8"]
@@ -235,11 +227,8 @@ def test_uint8_output(vae, tmp_path):
         vae,
         tmp_path / "u8",
         formats=("saved_model", "float32", "int8"),
-        num_verification_samples=16,
-        num_calibration_samples=16,
         uint8_output=True,
-        latency_repeats=1,
-        verbose=0,
+        **SMALL,
     )
     z = np.random.default_rng(5).standard_normal((8, LATENT_DIM)).astype("float32")
     expected = vae.decode(z)
@@ -280,10 +269,7 @@ def test_encoder_export_matches_encoder_mean(vae, tmp_path):
         vae,
         tmp_path / "enc",
         formats=("float32", "int8"),
-        num_verification_samples=16,
-        num_calibration_samples=16,
-        latency_repeats=1,
-        verbose=0,
+        **SMALL,
     )
     images = vae.sample(4, seed=2)
     runner = Interpreter(model_path=str(tmp_path / "enc" / "encoder_float32.tflite"))
@@ -314,10 +300,7 @@ def test_default_resize_decoder_exports_with_a_dynamic_batch(tiny_images, tmp_pa
         vae,
         tmp_path / "resize",
         formats=("float32", "int8"),
-        num_verification_samples=16,
-        num_calibration_samples=16,
-        latency_repeats=1,
-        verbose=0,
+        **SMALL,
     )
     for name, variant in report.variants.items():
         assert variant.dynamic_batch, name
@@ -345,10 +328,7 @@ def test_a_users_upsampling2d_decoder_falls_back_to_batch1(tiny_images, tmp_path
         vae,
         tmp_path / "upsampling2d",
         formats=("float32", "int8"),
-        num_verification_samples=16,
-        num_calibration_samples=16,
-        latency_repeats=1,
-        verbose=0,
+        **SMALL,
     )
     # Keras UpSampling2D loses the static height for a dynamic batch; the export notes it
     # and writes fixed batch-1 files that still match the decoder.

@@ -1,19 +1,18 @@
 """Edge export of a ConditionalVAE decoder: `decode(z, labels)` in the SavedModel and TFLite."""
 
-import pathlib
 import runpy
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from ai_edge_litert.interpreter import Interpreter, OpResolverType
+from ai_edge_litert.interpreter import Interpreter
+from export_helpers import RUN_TFLITE, ops_of
 
 import keras_vae
 from keras_vae import cli, export
 from keras_vae.export_report import ExportReport, psnr
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 LATENT_DIM = 2
 NUM_CLASSES = 10
 # What the small conditional decoder lowers to; all TFLite builtins.
@@ -127,11 +126,8 @@ def test_files_inputs_and_builtin_ops(exported):
     assert names == tflite | {"saved_model", "report.json", "report.md", "sample_grids.png"}
     assert report.input_shapes == {"z": [None, LATENT_DIM], "labels": [None, NUM_CLASSES]}
     for name, variant in report.variants.items():
-        interpreter = Interpreter(
-            model_path=str(directory / f"decoder_{name}.tflite"),
-            experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-        )
-        ops = {op["op_name"] for op in interpreter._get_ops_details()}
+        interpreter, ops = ops_of(directory / f"decoder_{name}.tflite")
+        ops = set(ops)
         assert ops <= ALLOWED_OPS, (name, ops - ALLOWED_OPS)
         runner = interpreter.get_signature_runner("decode")
         batch = 1 if name.endswith("_batch1") else -1
@@ -249,7 +245,7 @@ def test_encoder_export_refuses_a_conditional_model(cvae, tmp_path):
 
 @pytest.fixture(scope="module")
 def generator():
-    return runpy.run_path(str(ROOT / "export" / "run_tflite.py"))
+    return runpy.run_path(str(RUN_TFLITE))
 
 
 def test_run_tflite_label_draws_that_digit(generator, exported, cvae, tmp_path):

@@ -1,7 +1,6 @@
 """export/run_tflite.py: the numpy + LiteRT reference generator, and its hand-written PNG."""
 
 import ast
-import pathlib
 import runpy
 import struct
 import subprocess
@@ -12,16 +11,15 @@ import keras
 import matplotlib.image
 import numpy as np
 import pytest
+from export_helpers import RUN_TFLITE
 
 import keras_vae
 from keras_vae import export
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[1] / "export" / "run_tflite.py"
-
 
 @pytest.fixture(scope="module")
 def script():
-    return runpy.run_path(str(SCRIPT))
+    return runpy.run_path(str(RUN_TFLITE))
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +42,7 @@ def decoder_files(tmp_path_factory):
 
 
 def test_imports_only_numpy_litert_and_stdlib():
-    tree = ast.parse(SCRIPT.read_text())
+    tree = ast.parse(RUN_TFLITE.read_text())
     modules = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -96,8 +94,8 @@ def test_generate_matches_the_keras_decoder(script, decoder_files):
     assert np.abs(script["generate"](runner, z) - vae.decode(z)).max() < 0.1
 
 
-def test_to_unit_range_dequantizes():
-    to_unit_range = runpy.run_path(str(SCRIPT))["to_unit_range"]
+def test_to_unit_range_dequantizes(script):
+    to_unit_range = script["to_unit_range"]
     values = np.array([0, 128, 255], np.uint8)
     np.testing.assert_allclose(to_unit_range(values, {"quantization": (0.0, 0)}), values / 255.0)
     np.testing.assert_allclose(
@@ -112,7 +110,7 @@ def test_command_line_without_tensorflow(decoder_files, tmp_path):
     code = (
         "import sys; sys.modules['tensorflow'] = None; sys.modules['keras'] = None;"
         f"sys.argv = ['run_tflite.py'] + sys.argv[1:]; import runpy;"
-        f"runpy.run_path({str(SCRIPT)!r}, run_name='__main__')"
+        f"runpy.run_path({str(RUN_TFLITE)!r}, run_name='__main__')"
     )
     args = [
         str(directory / "decoder_int8.tflite"),
