@@ -27,21 +27,30 @@ def _vae():
 
 
 class PoisonWeightsAt(keras.callbacks.Callback):
-    """Sets a decoder weight to NaN before a given batch: the run diverges right there.
+    """Sets a decoder weight to NaN at a given batch: before it (the default: the run
+    diverges right there) or after it (`after=True`: no loss of that epoch sees it).
 
-    The default is the output bias, so the logits and the loss become NaN at once."""
+    The default weight is the output bias, so the logits and the loss become NaN at once."""
 
-    def __init__(self, epoch, batch, variable_index=-1):
+    def __init__(self, epoch, batch, variable_index=-1, after=False):
         super().__init__()
-        self.at, self.epoch, self.index = (epoch, batch), None, variable_index
+        self.at, self.epoch, self.index, self.after = (epoch, batch), None, variable_index, after
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def _poison(self, batch):
         if (self.epoch, batch) == self.at:
             variable = self.model.decoder.trainable_variables[self.index]
             variable.assign(np.full(variable.shape, np.nan, "float32"))
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if not self.after:
+            self._poison(batch)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.after:
+            self._poison(batch)
 
 
 class RecordFile(keras.callbacks.Callback):
@@ -92,7 +101,8 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_every_checkpoint(images,
 
 
 def test_nan_weights_hidden_from_the_loss_are_caught_at_the_end_of_the_epoch(images, tmp_path):
-    # ReLU maps NaN to 0 on CPU, so a NaN first-layer kernel can leave every loss finite.
+    # The weight turns NaN after the epoch's last step, so no loss and no activation ever
+    # sees it (whatever the CPU's NaN handling): only the end-of-epoch weight check can.
     last = tmp_path / "last.keras"
     vae = _vae()
     with pytest.raises(NonFiniteLossError, match="end of epoch 2") as error:
@@ -103,12 +113,12 @@ def test_nan_weights_hidden_from_the_loss_are_caught_at_the_end_of_the_epoch(ima
             verbose=0,
             callbacks=[
                 *training.reliable_callbacks(tmp_path / "backup", last_path=last),
-                PoisonWeightsAt(epoch=1, batch=3, variable_index=0),
+                PoisonWeightsAt(epoch=1, batch=3, variable_index=0, after=True),
             ],
         )
-    # The NaN gradient of that batch reached the encoder too: the first bad weight is named.
-    assert error.value.name.split()[0] == "weight"
-    assert error.value.name.split()[1] in saving.non_finite_variables(vae)
+    assert error.value.name.split()[0] == "weight" and error.value.step is None
+    bad = saving.non_finite_variables(vae)
+    assert bad == [vae.decoder.trainable_variables[0].path] and error.value.name.split()[1] in bad
     assert saving.non_finite_variables(saving.load_model(last)) == []
 
 
