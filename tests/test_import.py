@@ -37,13 +37,23 @@ def test_import_with_another_backend_fails_with_a_clear_message():
     assert "'numpy'" in result.stderr
 
 
-def test_import_changes_no_global_keras_setting():
-    import keras
-
-    before = (keras.config.floatx(), keras.config.image_data_format())
-    import keras_vae  # noqa: F401
-
-    assert (keras.config.floatx(), keras.config.image_data_format()) == before
+@pytest.mark.subprocess
+def test_import_changes_no_global_setting():
+    # In a fresh process: in this one `keras_vae` was imported long ago by other test modules.
+    code = """
+import os, sys, keras, matplotlib
+def state():
+    return (keras.config.floatx(), keras.config.image_data_format(),
+            keras.config.dtype_policy().name, matplotlib.get_backend(),
+            os.environ.get("TF_CPP_MIN_LOG_LEVEL"))
+before = state()
+assert "keras_vae" not in sys.modules
+import keras_vae, keras_vae.images
+print(before == state(), before, state())
+"""
+    result = run_python(code, MPLBACKEND="svg")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[0] == "True", result.stdout
 
 
 def test_every_public_keras_class_is_registered_under_the_package_name():
