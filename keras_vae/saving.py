@@ -11,7 +11,12 @@ diverged run cannot overwrite a good model.
 no `custom_objects` are needed), a `.tflite` file (checked by building a LiteRT interpreter)
 and a SavedModel folder. Anything that cannot be loaded, a truncated or corrupt file, a
 `.keras` file that needs classes of another package, a folder that is not a SavedModel,
-raises `ModelFileError` naming the file and what is wrong with it.
+raises `ModelFileError` naming the file and what is wrong with it. `resolve_model_path`
+turns a run folder into its model file, for the command line and export.
+
+In a fresh process, `keras_vae.load_model(path)` is the one line that loads a saved model:
+`keras.saving.load_model` finds the package's classes only once `keras_vae` is imported
+(Keras resolves registered names, `keras_vae>VAE`, from packages already loaded).
 
 Example:
 ```python
@@ -87,12 +92,21 @@ def atomic_write(path, write: Callable[[pathlib.Path], None], suffix: str = "") 
     The temporary file lies in the folder of `path` (a rename is atomic only within one file
     system) and ends with `suffix`, for writers that check the extension. If `write` raises,
     or the process is interrupted, `path` keeps its previous content. Returns `path`.
+
+    Raises:
+        OSError: the file system refused (a full disk, a read-only folder, a missing
+            permission); the message names `path`, the reason, and says that the previous
+            file is untouched. `errno` is that of the original error.
     """
     path = _as_path(path, "path", "atomic_write()")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent
-    )
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(
+            prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent
+        )
+    except OSError as error:
+        raise _write_error(path, error, existed) from error
     os.close(descriptor)
     temporary = pathlib.Path(temporary)
     try:
@@ -102,12 +116,25 @@ def atomic_write(path, write: Callable[[pathlib.Path], None], suffix: str = "") 
         # mkstemp makes the file readable by its owner only; the result gets the usual mode.
         os.chmod(temporary, _default_file_mode())
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             temporary.unlink()
+        if isinstance(error, OSError):
+            raise _write_error(path, error, existed) from error
         raise
     _fsync_directory(path.parent)
     return path
+
+
+def _write_error(path: pathlib.Path, error: OSError, existed: bool) -> OSError:
+    """The file-system error of a failed atomic write, naming the file and what was kept."""
+    reason = error.strerror or str(error)
+    kept = (
+        f"the previous {path.name} is untouched"
+        if existed
+        else f"no {path.name} was written, and nothing was there before"
+    )
+    return OSError(error.errno, f"Could not write {path}: {reason}; {kept}.")
 
 
 def non_finite_variables(model) -> list[str]:
@@ -198,6 +225,32 @@ def load_model(path, compile: bool = True):
         f"load_model() cannot load {path}: expected a '.keras' file, a '.tflite' file or a"
         f" SavedModel folder; got a file ending in {path.suffix or '(no extension)'!r}.",
     )
+
+
+MODEL_FILE_NAMES = ("model.keras", "vae.keras")
+
+
+def resolve_model_path(path) -> pathlib.Path:
+    """The `.keras` file that `path` names: a file is itself; a run folder gives its
+    `model.keras` (what `keras-vae train` writes), else its `vae.keras` (what the example
+    writes).
+
+    Raises:
+        FileNotFoundError: nothing exists at `path`, or the folder holds neither file; the
+            message names what was looked for.
+    """
+    path = _as_path(path, "path", "resolve_model_path()")
+    if path.is_dir():
+        for name in MODEL_FILE_NAMES:
+            if (path / name).is_file():
+                return path / name
+        raise FileNotFoundError(
+            f"resolve_model_path() found no model in the folder {path}: looked for"
+            f" {' and '.join(MODEL_FILE_NAMES)}. Pass the .keras file itself."
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"resolve_model_path() found no file or folder at {path}.")
+    return path
 
 
 def _regular_file(path: pathlib.Path, kind: str) -> None:

@@ -1,5 +1,6 @@
 """Atomic saves and safe loading: every bad file fails with a clear error naming it."""
 
+import errno
 import os
 import signal
 import stat
@@ -266,3 +267,122 @@ def test_missing_unknown_and_special_files(tmp_path):
     os.mkfifo(fifo)  # opening a FIFO would block: it must be refused before opening
     with pytest.raises(ModelFileError, match="not a regular file"):
         saving.load_model(fifo)
+
+
+# File-system failures name the path and say what was kept ---------------------------------
+
+
+@pytest.fixture
+def small_tmpfs(tmp_path):
+    """A 32 MB tmpfs of its own (needs root: mount); skips where it cannot be mounted."""
+    folder = tmp_path / "tmpfs"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root")
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=32m", "tmpfs", str(folder)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+def _make_read_only(folder):
+    """Read-only for whoever runs the test: a read-only remount as root (root ignores
+    permission bits), the permission bits otherwise."""
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+
+
+@pytest.fixture
+def writable_then_read_only(tmp_path, request):
+    if os.geteuid() == 0:
+        return request.getfixturevalue("small_tmpfs")
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    request.addfinalizer(lambda: folder.chmod(0o755))
+    return folder
+
+
+def test_save_into_a_read_only_folder_names_the_path_and_keeps_the_file(
+    vae, writable_then_read_only
+):
+    path = writable_then_read_only / "model.keras"
+    saving.save_model(vae, path)
+    before = path.read_bytes()
+    _make_read_only(writable_then_read_only)
+    with pytest.raises(OSError) as error:
+        saving.save_model(vae, path, overwrite=True)
+    message = str(error.value)
+    assert f"Could not write {path}:" in message
+    assert "the previous model.keras is untouched" in message
+    assert error.value.errno in (errno.EROFS, errno.EACCES, errno.EPERM)
+    assert path.read_bytes() == before
+
+
+def test_save_to_a_full_disk_names_the_path_and_keeps_the_file(vae, small_tmpfs):
+    path = small_tmpfs / "model.keras"
+    saving.save_model(vae, path)
+    before = path.read_bytes()
+    # Leaves less free space than one more copy of the model needs.
+    free = os.statvfs(small_tmpfs).f_bavail * os.statvfs(small_tmpfs).f_frsize
+    (small_tmpfs / "filler").write_bytes(b"\0" * max(free - len(before) // 2, 0))
+    with pytest.raises(OSError) as error:
+        saving.save_model(vae, path, overwrite=True)
+    assert error.value.errno == errno.ENOSPC
+    assert f"Could not write {path}: No space left on device;" in str(error.value)
+    assert "the previous model.keras is untouched" in str(error.value)
+    assert path.read_bytes() == before
+    assert _leftovers(small_tmpfs) == []
+
+
+def test_a_new_file_that_cannot_be_written_says_nothing_was_there(vae, writable_then_read_only):
+    _make_read_only(writable_then_read_only)
+    path = writable_then_read_only / "run" / "model.keras"
+    with pytest.raises(OSError, match="nothing was there before") as error:
+        saving.save_model(vae, path)
+    assert str(path) in str(error.value) and not path.exists()
+
+
+# resolve_model_path: one rule for a run folder ----------------------------------------------
+
+
+def test_resolve_model_path_prefers_model_keras_then_vae_keras(tmp_path):
+    (tmp_path / "vae.keras").write_bytes(b"x")
+    (tmp_path / "last.keras").write_bytes(b"x")
+    assert saving.resolve_model_path(tmp_path) == tmp_path / "vae.keras"
+    (tmp_path / "model.keras").write_bytes(b"x")
+    assert saving.resolve_model_path(tmp_path) == tmp_path / "model.keras"
+    assert saving.resolve_model_path(tmp_path / "last.keras") == tmp_path / "last.keras"
+
+
+def test_resolve_model_path_names_what_it_looked_for(tmp_path):
+    (tmp_path / "last.keras").write_bytes(b"x")
+    with pytest.raises(FileNotFoundError, match="looked for model.keras and vae.keras"):
+        saving.resolve_model_path(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no file or folder at"):
+        saving.resolve_model_path(tmp_path / "nope.keras")
+
+
+@pytest.mark.subprocess
+def test_keras_vae_load_model_is_the_one_line_in_a_fresh_process(vae, tmp_path, tiny_images):
+    path = saving.save_model(vae, tmp_path / "model.keras")
+    np.save(tmp_path / "x.npy", tiny_images[:4])
+    code = f"""
+import numpy as np, keras_vae
+model = keras_vae.load_model({str(path)!r})
+np.save({str(tmp_path / "z.npy")!r}, model.encode(np.load({str(tmp_path / "x.npy")!r}))[0])
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    expected = vae.encode(tiny_images[:4])[0]
+    np.testing.assert_allclose(np.load(tmp_path / "z.npy"), expected, rtol=1e-5, atol=1e-6)
