@@ -41,15 +41,18 @@ class AutoEncoder(BaseAutoEncoder):
     loss_names = ("loss", "reconstruction_loss")
 
     def compute_losses(self, x, training=False):
-        z = self.encoder(x, training=training)
-        reconstruction = -self.reconstruction_log_likelihood(x, self.decoder(z, training=training))
+        z = self.encode_tensors(x, training=training)
+        reconstruction = -self.reconstruction_log_likelihood(
+            x, self.decode_tensors(z, training=training)
+        )
         return ops.mean(reconstruction), {
             "loss": reconstruction,
             "reconstruction_loss": reconstruction,
         }
 
     def call(self, inputs, training=False):
-        return self.output_mean(self.decoder(self.encoder(inputs, training=training)))
+        z = self.encode_tensors(inputs, training=training)
+        return self.output_mean(self.decode_tensors(z, training=training))
 
     def encode(self, x, batch_size=256):
         """Encodes images `(n, *input_shape)` to their codes `(n, latent_dim)`."""
@@ -59,7 +62,7 @@ class AutoEncoder(BaseAutoEncoder):
         """Encodes and decodes images: `decode(encode(x))`."""
         x = self.check_images(x, method="reconstruct")
         return self._batched(
-            lambda batch: self._decode_batch(self.encoder(batch, training=False)),
+            lambda batch: self._decode_batch(self.encode_tensors(batch)),
             x,
             batch_size,
             "reconstruct",

@@ -25,12 +25,36 @@ def _replica_count() -> int:
     return tf.distribute.get_strategy().num_replicas_in_sync
 
 
+def cluster_worker_count(cluster_resolver) -> int:
+    """How many workers a `MultiWorkerMirroredStrategy` counts in its cluster.
+
+    The public-API form of what TensorFlow computes for the private
+    `strategy.extended._in_multi_worker_mode()` (which Keras asks before reducing step
+    outputs across workers): the chief and worker tasks, or the evaluators for an evaluator;
+    one for a local strategy with an empty cluster. `tests/test_multi_worker_predicate.py`
+    compares both, so a change upstream fails there.
+    """
+    spec = cluster_resolver.cluster_spec().as_dict()
+    if not spec:
+        return 1
+    if cluster_resolver.task_type == "evaluator":
+        return len(spec.get("evaluator", []))
+    return len(spec.get("chief", [])) + len(spec.get("worker", []))
+
+
 def _is_multi_worker() -> bool:
     strategy = tf.distribute.get_strategy()
     return (
         isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        and strategy.extended._in_multi_worker_mode()
+        and cluster_worker_count(strategy.cluster_resolver) > 1
     )
+
+
+def as_float32(outputs):
+    """Network outputs as float32 tensors, whatever the compute dtype (mixed precision)."""
+    if isinstance(outputs, list | tuple):
+        return tuple(ops.cast(t, "float32") for t in outputs)
+    return ops.cast(outputs, "float32")
 
 
 def _is_dataset(value) -> bool:
@@ -156,6 +180,46 @@ class BaseAutoEncoder(keras.Model):
                 f"{', '.join(map(str, self.image_shape))}) from {decoder_from}; got (None, "
                 f"{', '.join(map(str, decoded.shape[1:]))})."
             )
+
+    # The model contract: what evaluation, latent tools, callbacks and export call -----------
+
+    @property
+    def is_conditional(self) -> bool:
+        """Whether the networks also take a condition (a one-hot label); see `ConditionalVAE`."""
+        return False
+
+    def condition_from_labels(self, labels, n=None, method="condition_from_labels"):
+        """The condition the networks take for `labels`: None here, as this model takes none.
+
+        A conditional model overrides it to return float32 one-hot rows `(n, num_classes)`.
+        Raises `ValueError` naming `method` when labels are given to a model without a
+        condition, rather than ignoring them.
+        """
+        if labels is None:
+            return None
+        raise ValueError(
+            f"{type(self).__name__}.{method}() takes no `labels`: the model is not conditional;"
+            f" got {type(labels).__name__}."
+        )
+
+    def _check_no_condition(self, condition, method):
+        if condition is not None:
+            raise ValueError(
+                f"{type(self).__name__}.{method}() takes no `condition`: the model is not"
+                f" conditional; got {type(condition).__name__}."
+            )
+
+    def encode_tensors(self, x, condition=None, training=False):
+        """The encoder's outputs for images `x` as float32 tensors: `(z_mean, z_log_var)` for
+        a VAE, `z` for an autoencoder. No input checks: for graphs and batched loops."""
+        self._check_no_condition(condition, "encode_tensors")
+        return as_float32(self.encoder(x, training=training))
+
+    def decode_tensors(self, z, condition=None, training=False):
+        """The decoder's raw output for latent vectors `z` (logits for Bernoulli, means for
+        Gaussian) as float32 tensors; `output_mean` turns it into images."""
+        self._check_no_condition(condition, "decode_tensors")
+        return as_float32(self.decoder(z, training=training))
 
     # Distribution of the outputs ------------------------------------------------------------
 
@@ -301,10 +365,10 @@ class BaseAutoEncoder(keras.Model):
         return np.concatenate(outputs)
 
     def _encode_batch(self, x):
-        return ops.convert_to_numpy(self.encoder(x, training=False))
+        return ops.convert_to_numpy(self.encode_tensors(x))
 
     def _decode_batch(self, z):
-        return ops.convert_to_numpy(self.output_mean(self.decoder(z, training=False)))
+        return ops.convert_to_numpy(self.output_mean(self.decode_tensors(z)))
 
     def decode(self, z, batch_size=256):
         """Decodes latent vectors `(n, latent_dim)` to images: the mean of p(x | z)."""
@@ -319,11 +383,30 @@ class BaseAutoEncoder(keras.Model):
                 f"{type(self).__name__}.sample() expects `seed` as an int64; got {seed}."
             )
         generator = self.sampling.seed_generator if seed is None else seed
-        return ops.convert_to_numpy(keras.random.normal((n, self.latent_dim), seed=generator))
+        return ops.convert_to_numpy(
+            keras.random.normal((n, self.latent_dim), dtype="float32", seed=generator)
+        )
 
-    def sample(self, n, seed=None):
-        """Decodes `n` draws from the prior N(0, I) to images."""
-        return self.decode(self.prior_latents(n, seed=seed))
+    def sample_latents(self, n, seed=None, sampler=None):
+        """`n` latent vectors from `sampler` (anything with `latent_dim` and
+        `sample(n, seed=None)`, see `keras_vae.samplers`), or from the prior N(0, I)."""
+        if sampler is None:
+            return self.prior_latents(n, seed=seed)
+        owner = f"{type(self).__name__}.sample()"
+        n = validation.check_positive_int(n, "n", owner)
+        latent_dim = getattr(sampler, "latent_dim", None)
+        if latent_dim != self.latent_dim or not callable(getattr(sampler, "sample", None)):
+            raise ValueError(
+                f"{owner} expects `sampler` with latent_dim={self.latent_dim} and a"
+                f" sample(n, seed) method; got {type(sampler).__name__} with latent_dim"
+                f" {latent_dim!r}."
+            )
+        return self.check_latents(sampler.sample(n, seed=seed), "sampler", "sample")
+
+    def sample(self, n, seed=None, sampler=None):
+        """Decodes `n` latent vectors to images: draws from `sampler` when given (a
+        `keras_vae.samplers` sampler), else from the prior N(0, I)."""
+        return self.decode(self.sample_latents(n, seed=seed, sampler=sampler))
 
     def get_config(self):
         config = super().get_config()

@@ -10,6 +10,7 @@ from keras import ops
 from keras_vae import validation
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
+from keras_vae.models.base import as_float32
 from keras_vae.models.vae import VAE
 
 
@@ -114,8 +115,8 @@ class ConditionalVAE(VAE):
             encoder = conditional_encoder(latent_dim, input_shape, num_classes, architecture)
         if decoder is None:
             decoder = conditional_decoder(latent_dim, input_shape, num_classes, architecture)
-        # Read by `_check_networks`, which the base constructor calls.
-        self._pending_num_classes = num_classes
+        # Set before the base constructor, which probes the networks through `network_probes`.
+        self.num_classes = num_classes
         super().__init__(
             encoder=encoder,
             decoder=decoder,
@@ -124,18 +125,57 @@ class ConditionalVAE(VAE):
             architecture=architecture,
             **kwargs,
         )
-        self.num_classes = num_classes
 
     # Construction -------------------------------------------------------------------------
 
     def network_probes(self):
-        one_hot = ops.zeros((1, self._pending_num_classes))
+        one_hot = ops.zeros((1, self.num_classes))
         return (
             [ops.zeros((1, *self.image_shape)), one_hot],
             [ops.zeros((1, self.latent_dim)), one_hot],
             "[images, one_hot]",
             "[z, one_hot]",
         )
+
+    # The model contract (see BaseAutoEncoder) -------------------------------------------
+
+    @property
+    def is_conditional(self) -> bool:
+        return True
+
+    def condition_from_labels(self, labels, n=None, method="condition_from_labels"):
+        """One-hot float32 rows `(n, num_classes)` for `labels`: ints in `[0, num_classes)`,
+        one-hot rows, or one int for all `n` examples. `n`, when given, is the number of
+        examples the labels must match."""
+        if labels is None:
+            raise ValueError(
+                f"{type(self).__name__}.{method}() needs `labels` (one per example); got None."
+            )
+        if isinstance(labels, int | np.integer) and not isinstance(labels, bool):
+            if n is None:
+                raise ValueError(
+                    f"{type(self).__name__}.{method}() needs the number of examples `n` to"
+                    f" repeat the single label {labels}; got n=None."
+                )
+            labels = np.full(n, int(labels))
+        return self.one_hot_labels(labels, "labels", method, expected_count=n)
+
+    def _check_condition(self, condition, method):
+        if condition is None:
+            raise ValueError(
+                f"{type(self).__name__}.{method}() needs `condition`, one-hot rows (n,"
+                f" {self.num_classes}) (see `condition_from_labels`); got None."
+            )
+
+    def encode_tensors(self, x, condition=None, training=False):
+        """`(z_mean, z_log_var)` of images `x` given one-hot `condition`, as float32 tensors."""
+        self._check_condition(condition, "encode_tensors")
+        return as_float32(self.encoder([x, condition], training=training))
+
+    def decode_tensors(self, z, condition=None, training=False):
+        """The decoder's logits (or means) for `z` given one-hot `condition`, float32."""
+        self._check_condition(condition, "decode_tensors")
+        return as_float32(self.decoder([z, condition], training=training))
 
     # Labels -------------------------------------------------------------------------------
 
@@ -173,13 +213,6 @@ class ConditionalVAE(VAE):
             )
         return one_hot
 
-    def _labels_for(self, labels, n, method):
-        if labels is None:
-            raise ValueError(f"{type(self).__name__}.{method}() needs `labels` (one per example).")
-        if isinstance(labels, int | np.integer) and not isinstance(labels, bool):
-            labels = np.full(n, int(labels))
-        return self.one_hot_labels(labels, "labels", method, expected_count=n)
-
     def _symbolic_one_hot(self, y):
         y = tf.convert_to_tensor(y)
         if y.shape.rank == 1 or (y.shape.rank == 2 and y.shape[-1] == 1 and self.num_classes != 1):
@@ -207,9 +240,9 @@ class ConditionalVAE(VAE):
     def compute_losses(self, x, training=False):
         """The VAE objective on `x = (images, one_hot)`; see `VAE.elbo_terms`."""
         images, one_hot = x
-        z_mean, z_log_var = self.encoder([images, one_hot], training=training)
+        z_mean, z_log_var = self.encode_tensors(images, one_hot, training=training)
         z = self.sampling([z_mean, z_log_var])
-        decoded = self.decoder([z, one_hot], training=training)
+        decoded = self.decode_tensors(z, one_hot, training=training)
         return self.elbo_terms(images, decoded, z_mean, z_log_var)
 
     def _with_labels(self, x, y, name):
@@ -239,35 +272,36 @@ class ConditionalVAE(VAE):
 
     def call(self, inputs, training=False):
         images, one_hot = inputs
-        z_mean, z_log_var = self.encoder([images, one_hot], training=training)
+        z_mean, z_log_var = self.encode_tensors(images, one_hot, training=training)
         z = self.sampling([z_mean, z_log_var]) if training else z_mean
-        return self.output_mean(self.decoder([z, one_hot], training=training))
+        return self.output_mean(self.decode_tensors(z, one_hot, training=training))
 
     # Numpy-facing methods -------------------------------------------------------------------
 
     def encode(self, x, labels=None, batch_size=256):
         """Encodes images with their labels to `(z_mean, z_log_var)`, each `(n, d)`."""
         x = self.check_images(x)
-        one_hot = self._labels_for(labels, len(x), "encode")
+        one_hot = self.condition_from_labels(labels, len(x), "encode")
         return self._batched(
             lambda idx: tuple(
-                ops.convert_to_numpy(t)
-                for t in self.encoder([x[idx], one_hot[idx]], training=False)
+                ops.convert_to_numpy(t) for t in self.encode_tensors(x[idx], one_hot[idx])
             ),
             np.arange(len(x)),
             batch_size,
+            "encode",
         )
 
     def decode(self, z, labels=None, batch_size=256):
         """Decodes latent vectors with labels (an int for all, or one per row) to images."""
         z = self.check_latents(z)
-        one_hot = self._labels_for(labels, len(z), "decode")
+        one_hot = self.condition_from_labels(labels, len(z), "decode")
         return self._batched(
             lambda idx: ops.convert_to_numpy(
-                self.output_mean(self.decoder([z[idx], one_hot[idx]], training=False))
+                self.output_mean(self.decode_tensors(z[idx], one_hot[idx]))
             ),
             np.arange(len(z)),
             batch_size,
+            "decode",
         )
 
     def reconstruct(self, x, labels=None, batch_size=256):
@@ -275,16 +309,17 @@ class ConditionalVAE(VAE):
         z_mean, _ = self.encode(x, labels, batch_size)
         return self.decode(z_mean, labels, batch_size)
 
-    def sample(self, n, labels=None, seed=None):
-        """Decodes `n` prior draws as the requested digits.
+    def sample(self, n, labels=None, seed=None, sampler=None):
+        """Decodes `n` latent draws as the requested digits.
 
         `labels` is an int (all `n` of that class), a sequence of `n` labels, or None
-        (classes in turn: 0, 1, ..., num_classes - 1, 0, ...).
+        (classes in turn: 0, 1, ..., num_classes - 1, 0, ...). The latent vectors come from
+        `sampler` when given (a `keras_vae.samplers` sampler), else from the prior N(0, I).
         """
         n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
         if labels is None:
             labels = np.arange(n) % self.num_classes
-        return self.decode(self.prior_latents(n, seed=seed), labels)
+        return self.decode(self.sample_latents(n, seed=seed, sampler=sampler), labels)
 
     def get_config(self):
         config = super().get_config()

@@ -61,9 +61,9 @@ class VAE(BaseAutoEncoder):
         )
 
     def compute_losses(self, x, training=False):
-        z_mean, z_log_var = self.encoder(x, training=training)
+        z_mean, z_log_var = self.encode_tensors(x, training=training)
         z = self.sampling([z_mean, z_log_var])
-        return self.elbo_terms(x, self.decoder(z, training=training), z_mean, z_log_var)
+        return self.elbo_terms(x, self.decode_tensors(z, training=training), z_mean, z_log_var)
 
     def elbo_terms(self, images, decoder_output, z_mean, z_log_var):
         """The objective and the per-example ELBO terms, given one posterior sample's decoding.
@@ -87,9 +87,9 @@ class VAE(BaseAutoEncoder):
         }
 
     def call(self, inputs, training=False):
-        z_mean, z_log_var = self.encoder(inputs, training=training)
+        z_mean, z_log_var = self.encode_tensors(inputs, training=training)
         z = self.sampling([z_mean, z_log_var]) if training else z_mean
-        return self.output_mean(self.decoder(z, training=training))
+        return self.output_mean(self.decode_tensors(z, training=training))
 
     def encode(self, x, batch_size=256):
         """Encodes images to the posterior parameters `(z_mean, z_log_var)`, each `(n, d)`."""
@@ -104,7 +104,7 @@ class VAE(BaseAutoEncoder):
         """Decodes the posterior mean of each image: the model's reconstruction."""
         x = self.check_images(x, method="reconstruct")
         return self._batched(
-            lambda batch: self._decode_batch(self.encoder(batch, training=False)[0]),
+            lambda batch: self._decode_batch(self.encode_tensors(batch)[0]),
             x,
             batch_size,
             "reconstruct",
