@@ -175,7 +175,10 @@ def test_log_likelihood(vae, data, num_samples, batch_size):
 
 @pytest.mark.parametrize("data", [None, 3.0])
 def test_log_likelihood_of_non_arrays_names_data(vae, data):
-    _call(evaluation.log_likelihood, ["data"], vae, data, num_samples=2, verbose=0)
+    estimates, error = _call(
+        evaluation.log_likelihood, ["data"], vae, data, num_samples=2, verbose=0
+    )
+    assert estimates is None and error is not None, f"accepted data={data!r}"
 
 
 @pytest.mark.large
