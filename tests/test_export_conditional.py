@@ -11,7 +11,7 @@ from export_helpers import RUN_TFLITE, ops_of
 
 import keras_vae
 from keras_vae import cli, export
-from keras_vae.export_report import ExportReport, psnr
+from keras_vae.export.report import ExportReport, psnr
 
 LATENT_DIM = 2
 NUM_CLASSES = 10

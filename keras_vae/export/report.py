@@ -1,7 +1,7 @@
-"""What an export measured: `ExportReport` and its JSON, Markdown and sample-grid renderings.
+"""What an export measured: `ExportReport` and its JSON and Markdown renderings.
 
-Kept apart from `keras_vae.export` so the report can be read back and rendered without
-TensorFlow's converter (e.g. `ExportReport.from_json` in a notebook next to the files).
+Imports neither TensorFlow nor LiteRT, so a report can be read back and rendered anywhere
+(e.g. `ExportReport.from_json` in a notebook next to the files).
 """
 
 import dataclasses
@@ -25,7 +25,11 @@ class VariantReport:
     infinite PSNR (identical outputs). Latencies are medians in milliseconds per example,
     one interpreter thread; `latency_ms_batch32` is `None` for fixed batch-1 files.
     `error_by_op_type` is the share of the output error that each TFLite op type adds
-    (see `keras_vae.export`), largest first.
+    (see `keras_vae.export.attribution`), largest first. `quantization` holds the scale and
+    zero point of the integer tensors just inside a float input or output (the int8 file's
+    QUANTIZE and DEQUANTIZE ends). `micro` is what TensorFlow Lite for Microcontrollers made
+    of the file (see `keras_vae.export.micro`), `None` when that check did not run.
+    `signatures` holds the fidelity of further signatures (e.g. `generate`) by name.
     """
 
     name: str
@@ -45,6 +49,9 @@ class VariantReport:
     latency_ms_batch32: float | None
     error_by_op_type: dict = dataclasses.field(default_factory=dict)
     notes: list = dataclasses.field(default_factory=list)
+    quantization: dict = dataclasses.field(default_factory=dict)
+    micro: dict | None = None
+    signatures: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -57,7 +64,9 @@ class ExportReport:
     PSNR threshold; the export then raised `FidelityError` after writing this report.
     `input_shapes` maps every signature input to its shape, in order (`{"z": [None, 2]}`,
     or `{"z": ..., "labels": [None, num_classes]}` for a `ConditionalVAE` decoder);
-    `input_shape` is that of the first.
+    `input_shape` is that of the first. `micro` says whether the TensorFlow Lite for
+    Microcontrollers check ran (`"ran with tflite-micro <version>"`) or why not; `c_array`
+    is the firmware source file written with `c_array=True`, else `None`.
     """
 
     network: str
@@ -73,6 +82,8 @@ class ExportReport:
     versions: dict
     passed: bool = True
     input_shapes: dict = dataclasses.field(default_factory=dict)
+    micro: str = "not run"
+    c_array: str | None = None
 
     def failures(self) -> list:
         return [v for v in self.variants.values() if not v.passed]
@@ -97,6 +108,7 @@ class ExportReport:
             f" {tuple(self.output_shape)}; {self.num_verification_samples} verification"
             f" samples, {self.num_calibration_samples} calibration samples.",
             f"Fidelity gate: {'passed' if self.passed else 'FAILED'}.",
+            f"TensorFlow Lite for Microcontrollers: {self.micro}.",
             "",
             markdown_table(self),
             "",
@@ -113,6 +125,17 @@ class ExportReport:
             for kind, tensors in (("input", variant.inputs), ("output", variant.outputs)):
                 for tensor in tensors:
                     lines.append(f"- {kind} `{tensor['name']}`: {describe_tensor(tensor)}")
+            for kind, params in variant.quantization.items():
+                lines.append(
+                    f"- int8 {kind} (inside the float interface): scale {params['scale']:.6g},"
+                    f" zero point {params['zero_point']}"
+                )
+            for name, fidelity in variant.signatures.items():
+                lines.append(
+                    f"- signature `{name}`: PSNR {_format(fidelity['psnr_db'], '.1f', 'inf')} dB,"
+                    f" max abs error {fidelity['max_abs_error']:.2e}"
+                )
+            lines += micro_lines(variant.micro)
             if variant.error_by_op_type:
                 shares = ", ".join(f"{k} {v:.0%}" for k, v in variant.error_by_op_type.items())
                 lines.append(f"- error added by op type: {shares}")
@@ -171,37 +194,20 @@ def psnr(reference: np.ndarray, output: np.ndarray, peak: float) -> float | None
     return 10.0 * math.log10(peak**2 / mse)
 
 
-def tile_grid(images: np.ndarray, columns: int) -> np.ndarray:
-    """Tiles `(n, h, w, c)` images into one `(rows * h, columns * w, c)` array, 1-pixel gaps."""
-    n, height, width, channels = images.shape
-    rows = -(-n // columns)
-    grid = np.ones((rows * (height + 1) - 1, columns * (width + 1) - 1, channels), images.dtype)
-    for index, image in enumerate(images):
-        row, column = divmod(index, columns)
-        top, left = row * (height + 1), column * (width + 1)
-        grid[top : top + height, left : left + width] = image
-    return grid
-
-
-def save_sample_grids(path, grids: dict, columns: int = 8) -> None:
-    """Writes one PNG with a grid of images per variant, side by side, titled by name."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    # Taller panels for more rows (e.g. one row per class of a conditional decoder).
-    rows = -(-len(next(iter(grids.values()))) // columns)
-    height = 0.3 + 2.6 * rows / columns
-    figure, axes = plt.subplots(1, len(grids), figsize=(2.6 * len(grids), height), squeeze=False)
-    for axis, (name, images) in zip(axes[0], grids.items()):
-        grid = tile_grid(np.clip(images, 0.0, 1.0), columns)
-        if grid.shape[-1] == 1:
-            axis.imshow(grid[..., 0], cmap="gray", vmin=0.0, vmax=1.0)
-        else:
-            axis.imshow(grid)
-        axis.set_title(name, fontsize=9)
-        axis.axis("off")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+def micro_lines(micro: dict | None) -> list:
+    """Markdown lines for one file's TensorFlow Lite for Microcontrollers result."""
+    if micro is None:
+        return []
+    if not micro["accepted"]:
+        return [f"- TFLM: rejected ({micro['reason']})"]
+    lines = [
+        f"- TFLM: accepted; tensor arena {micro['arena_bytes']:,} bytes (measured), flash"
+        f" {micro['flash_bytes']:,} bytes; PSNR vs Keras"
+        f" {_format(micro['psnr_vs_keras_db'], '.1f', 'inf')} dB (max error"
+        f" {micro['max_error_vs_keras']:.3g}), vs LiteRT"
+        f" {_format(micro['psnr_vs_litert_db'], '.1f', 'inf')} dB (max error"
+        f" {micro['max_error_vs_litert']:.3g})",
+        f"- TFLM resolver: `tflite::MicroMutableOpResolver<{len(micro['resolver'])}> resolver;`"
+        + "".join(f" `{line}`" for line in micro["resolver"]),
+    ]
+    return lines

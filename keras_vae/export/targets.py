@@ -1,0 +1,146 @@
+"""What is exported: the signatures of the decoder or encoder, with their data and reference.
+
+A decoder target has the signature `decode(z)` (or `decode(z, labels)` for a conditional
+model) and, with a sampler, `generate(noise, component)`; an encoder target has
+`encode(images)`. Each `Signature` carries its calibration and verification inputs and the
+Keras function every exported file is compared with.
+"""
+
+import dataclasses
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_vae.export import inputs as export_inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """One exported function.
+
+    `inputs` maps each input name to the shape of one example, in the order the traced
+    `function(*tensors, as_uint8=...)` takes them; `calibration` and `verification` are dicts
+    with the same keys; `reference(data)` is the Keras network's output as a numpy array.
+    """
+
+    name: str
+    inputs: dict
+    output_name: str
+    function: Callable
+    reference: Callable
+    calibration: dict
+    verification: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportTarget:
+    """The network being exported: its signatures (the first is the primary one, that the
+    report's sizes, errors and latencies describe), the layer whose variables the SavedModel
+    tracks, the PSNR peak (`None`: the reference's range) and the sample-grid layout."""
+
+    name: str
+    layer: keras.layers.Layer
+    signatures: tuple
+    peak: float | None = None
+    grid: tuple | None = None
+
+    @property
+    def primary(self) -> Signature:
+        return self.signatures[0]
+
+
+def to_uint8(mean):
+    return tf.cast(tf.round(tf.clip_by_value(mean, 0.0, 1.0) * 255.0), tf.uint8)
+
+
+def decoder_target(model, options, representative_samples, method) -> ExportTarget:
+    rng = np.random.default_rng(options.seed)
+    calibration = export_inputs.prior_inputs(model, options.num_calibration_samples, rng)
+    verification = export_inputs.prior_inputs(model, options.num_verification_samples, rng)
+    if representative_samples is not None:
+        extra = export_inputs.representative_inputs(model, representative_samples, rng, method)
+        calibration = export_inputs.concatenate(calibration, extra)
+    inputs = {"z": (int(model.latent_dim),)}
+    if export_inputs.is_conditional(model):
+        inputs["labels"] = (int(model.num_classes),)
+
+    def decode(z, labels=None, *, as_uint8):
+        mean = export_inputs.decode_mean(model, z, labels)
+        return {"image": to_uint8(mean) if as_uint8 else mean}
+
+    def reference(data):
+        step = 256
+        return np.concatenate(
+            [
+                keras.ops.convert_to_numpy(
+                    export_inputs.decode_mean(
+                        model, data["z"][i : i + step], _slice(data.get("labels"), i, step)
+                    )
+                )
+                for i in range(0, export_inputs.count(data), step)
+            ]
+        )
+
+    signature = Signature("decode", inputs, "image", decode, reference, calibration, verification)
+    peak = 1.0 if getattr(model, "likelihood", "bernoulli") == "bernoulli" else None
+    grid = export_inputs.grid_layout(verification.get("labels"), options.num_verification_samples)
+    return ExportTarget("decoder", model.decoder, (signature,), peak, grid)
+
+
+def _slice(values, start, step):
+    return None if values is None else values[start : start + step]
+
+
+def encoder_target(model, options, representative_samples, method) -> ExportTarget:
+    if export_inputs.is_conditional(model):
+        raise ValueError(
+            f"{method} expects a `model` whose encoder takes images only (VAE or AutoEncoder);"
+            " got a conditional model, whose encoder also takes labels. Export its decoder with"
+            " export_decoder()."
+        )
+    if options.uint8_output or options.c_array:
+        raise ValueError(
+            f"{method} writes float latent means; `uint8_output` and `c_array` are decoder"
+            " options. Got uint8_output={options.uint8_output}, c_array={options.c_array}."
+        )
+    rng = np.random.default_rng(options.seed)
+    n_calibration = options.num_calibration_samples
+    prior = rng.standard_normal(
+        (n_calibration + options.num_verification_samples, model.latent_dim)
+    )
+    # Without data, the encoder sees images the model itself generates from prior latents.
+    generated = np.asarray(model.decode(prior.astype("float32")))
+    calibration = generated[:n_calibration]
+    if representative_samples is not None:
+        images = model.check_images(representative_samples, "representative_samples", "export")
+        calibration = np.concatenate([calibration, images[:n_calibration]])
+    encoder = model.encoder
+
+    def encode(images, *, as_uint8):
+        return {"z_mean": _first_output(encoder(images, training=False))}
+
+    def reference(data):
+        images = data["images"]
+        return np.concatenate(
+            [
+                keras.ops.convert_to_numpy(_first_output(encoder(images[i : i + 256])))
+                for i in range(0, len(images), 256)
+            ]
+        )
+
+    signature = Signature(
+        "encode",
+        {"images": tuple(int(d) for d in model.image_shape)},
+        "z_mean",
+        encode,
+        reference,
+        {"images": calibration},
+        {"images": generated[n_calibration:]},
+    )
+    return ExportTarget("encoder", encoder, (signature,))
+
+
+def _first_output(outputs):
+    return outputs[0] if isinstance(outputs, list | tuple) else outputs
