@@ -40,7 +40,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "KLWarmup": "keras_vae.kl_warmup",
     "LatentPools": "keras_vae.latent",
-    "ExportReport": "keras_vae.export_report",
+    "ExportReport": "keras_vae.export",
     "export_decoder": "keras_vae.export",
     "export_encoder": "keras_vae.export",
     "DatasetUnavailableError": "keras_vae.data",
