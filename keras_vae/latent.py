@@ -19,6 +19,7 @@ images = vae.decode(path)
 import os
 
 import numpy as np
+import tensorflow as tf
 
 from keras_vae import validation
 
@@ -38,6 +39,32 @@ def _check_latent_vector(z, name: str, method: str) -> np.ndarray:
     if not np.isfinite(array).all():
         raise ValueError(f"{method}() expects finite values in `{name}`; got {array}.")
     return array
+
+
+def encode_means(model, x, labels=None, batch_size: int = 256, method: str = "encode_means"):
+    """The codes of images `x`: posterior means for a VAE, `z` for an autoencoder, as a float64
+    array `(n, latent_dim)`. A conditional model takes `labels` (one per image)."""
+    batch_size = validation.check_positive_int(batch_size, "batch_size", f"{method}()")
+    x = model.check_images(x, "x", method)
+    condition = model.condition_from_labels(labels, n=len(x), method=method)
+    codes = []
+    for start in range(0, len(x), batch_size):
+        part = None if condition is None else tf.constant(condition[start : start + batch_size])
+        encoded = model.encode_tensors(tf.constant(x[start : start + batch_size]), part)
+        mean = encoded[0] if isinstance(encoded, tuple | list) else encoded
+        codes.append(np.asarray(mean, dtype="float64"))
+    return np.concatenate(codes)
+
+
+def _check_labels(y, count: int, owner: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"{owner} expects `y` as 1-D labels (n,); got shape {y.shape}.")
+    if len(y) != count:
+        raise ValueError(
+            f"{owner} expects one label per example; got {count} examples and {len(y)} labels."
+        )
+    return y
 
 
 def _is_numeric(value) -> bool:
@@ -65,6 +92,11 @@ class LatentPools:
     is in. Pools are plain arrays: `save` writes them to a `.npz` file kept next to the
     model, `load` reads them back.
 
+    Like `keras_vae.samplers.GaussianMixtureSampler`, the pools are a mixture: `means`,
+    `scale_tril` (lower-triangular `L_k`, covariance `L_k L_k^T`), `weights` (the class
+    shares) and `component_names` (the labels as text). `keras_vae.samplers.PoolSampler`
+    draws from one pool.
+
     Args:
         labels: array `(k,)`. The class of each pool.
         means: array `(k, latent_dim)`.
@@ -76,20 +108,20 @@ class LatentPools:
 
     def __init__(self, labels, means, covariances, counts, model=None):
         self.labels = np.asarray(labels)
-        self.means = np.asarray(means, dtype="float64")
+        self._means = np.asarray(means, dtype="float64")
         self.covariances = np.asarray(covariances, dtype="float64")
         self.counts = np.asarray(counts, dtype="int64")
         k = len(self.labels)
         if (
             self.labels.ndim != 1
-            or self.means.ndim != 2
-            or len(self.means) != k
-            or self.covariances.shape != (k, self.means.shape[1], self.means.shape[1])
+            or self._means.ndim != 2
+            or len(self._means) != k
+            or self.covariances.shape != (k, self._means.shape[1], self._means.shape[1])
             or self.counts.shape != (k,)
         ):
             raise ValueError(
                 "LatentPools expects labels (k,), means (k, d), covariances (k, d, d) and"
-                f" counts (k,); got {self.labels.shape}, {self.means.shape},"
+                f" counts (k,); got {self.labels.shape}, {self._means.shape},"
                 f" {self.covariances.shape} and {self.counts.shape}."
             )
         self.model = model
@@ -98,7 +130,39 @@ class LatentPools:
 
     @property
     def latent_dim(self) -> int:
-        return int(self.means.shape[1])
+        return int(self._means.shape[1])
+
+    @property
+    def means(self) -> np.ndarray:
+        """The pool means, float32 `(k, latent_dim)`."""
+        return self._means.astype("float32")
+
+    @property
+    def scale_tril(self) -> np.ndarray:
+        """Lower-triangular `L_k`, `L_k L_k^T` the (jittered) covariance: float32 `(k, d, d)`."""
+        return self._cholesky.astype("float32")
+
+    @property
+    def weights(self) -> np.ndarray:
+        """Each pool's share of the examples, float32 `(k,)`."""
+        return (self.counts / self.counts.sum()).astype("float32")
+
+    @property
+    def component_names(self) -> list:
+        return [str(label) for label in self.labels.tolist()]
+
+    def to_config(self) -> dict:
+        """The pools as plain JSON values (`from_config` reads them back)."""
+        return {
+            "labels": self.labels.tolist(),
+            "means": self._means.tolist(),
+            "covariances": self.covariances.tolist(),
+            "counts": self.counts.tolist(),
+        }
+
+    @classmethod
+    def from_config(cls, config: dict, model=None) -> "LatentPools":
+        return cls(model=model, **config)
 
     @classmethod
     def fit(cls, model, x, y, batch_size: int = 256) -> "LatentPools":
@@ -114,19 +178,17 @@ class LatentPools:
         Returns:
             A `LatentPools` bound to `model`.
         """
-        y = np.asarray(y)
-        if y.ndim != 1:
-            raise ValueError(f"LatentPools.fit() expects `y` as 1-D labels (n,); got {y.shape}.")
-        if len(y) != len(x):
-            raise ValueError(
-                f"LatentPools.fit() expects one label per image; got {len(x)} images and"
-                f" {len(y)} labels."
-            )
-        if getattr(model, "num_classes", None) is not None:
-            encoded = model.encode(x, y, batch_size=batch_size)
-        else:
-            encoded = model.encode(x, batch_size=batch_size)
-        z = np.asarray(encoded[0] if isinstance(encoded, tuple) else encoded, dtype="float64")
+        y = _check_labels(y, len(x), "LatentPools.fit()")
+        condition = y if model.is_conditional else None
+        z = encode_means(model, x, condition, batch_size, "LatentPools.fit")
+        return cls.fit_codes(z, y, model=model)
+
+    @classmethod
+    def fit_codes(cls, z, y, model=None) -> "LatentPools":
+        """Fits one Gaussian per class to latent vectors `z` `(n, latent_dim)` with labels `y`."""
+        z = np.asarray(validation.as_float_array(z, "z", np.shape(z)[1:], "LatentPools.fit()"))
+        z = z.astype("float64")
+        y = _check_labels(y, len(z), "LatentPools.fit()")
         labels = np.unique(y)
         means, covariances, counts = [], [], []
         for label in labels:
@@ -141,12 +203,11 @@ class LatentPools:
             counts.append(len(members))
         return cls(labels, np.stack(means), np.stack(covariances), counts, model=model)
 
-    def _index(self, label, method: str) -> int:
-        matches = np.flatnonzero(self.labels == label)
+    def index_of(self, label, owner: str) -> int:
+        """The position of the pool of `label`; raises naming `owner` for an unknown label."""
+        matches = np.flatnonzero(self.labels == label) if np.ndim(label) == 0 else []
         if len(matches) == 0:
-            raise ValueError(
-                f"LatentPools.{method}() expects `label` in {self.labels.tolist()}; got {label!r}."
-            )
+            raise ValueError(f"{owner} expects `label` in {self.labels.tolist()}; got {label!r}.")
         return int(matches[0])
 
     def _model(self, method: str):
@@ -160,15 +221,15 @@ class LatentPools:
     def sample(self, label, n: int, seed: int | None = None) -> np.ndarray:
         """Draws `n` latent vectors `(n, latent_dim)` float32 from the pool of `label`."""
         n = validation.check_positive_int(n, "n", "LatentPools.sample()")
-        index = self._index(label, "sample")
+        index = self.index_of(label, "LatentPools.sample()")
         eps = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
-        z = self.means[index] + eps @ self._cholesky[index].T
+        z = self._means[index] + eps @ self._cholesky[index].T
         return z.astype("float32")
 
     def decode(self, z, label=None) -> np.ndarray:
         """Decodes latent vectors with the bound model (a conditional model needs `label`)."""
         model = self._model("decode")
-        if getattr(model, "num_classes", None) is not None:
+        if model.is_conditional:
             if label is None:
                 raise ValueError(
                     f"LatentPools.decode() with a {type(model).__name__} needs `label`."
@@ -184,7 +245,7 @@ class LatentPools:
     def log_density(self, z) -> np.ndarray:
         """log N(z | mean_k, cov_k) of each vector under each pool: `(n, k)`."""
         z = np.asarray(validation.as_float_array(z, "z", (self.latent_dim,), "log_density"))
-        diff = z[:, None, :].astype("float64") - self.means[None]  # (n, k, d)
+        diff = z[:, None, :].astype("float64") - self._means[None]  # (n, k, d)
         # Solve L y = diff per pool; the squared norm of y is the Mahalanobis distance.
         solved = np.stack(
             [np.linalg.solve(self._cholesky[k], diff[:, k].T).T for k in range(len(self.labels))],
@@ -212,7 +273,7 @@ class LatentPools:
         np.savez(
             path,
             labels=self.labels,
-            means=self.means,
+            means=self._means,
             covariances=self.covariances,
             counts=self.counts,
         )
