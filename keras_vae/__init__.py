@@ -40,6 +40,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "KLWarmup": "keras_vae.kl_warmup",
     "LatentPools": "keras_vae.latent",
+    "Judge": "keras_vae.evaluation",
+    "GaussianMixtureSampler": "keras_vae.samplers",
+    "PoolSampler": "keras_vae.samplers",
+    "PriorSampler": "keras_vae.samplers",
+    "load_sampler": "keras_vae.samplers",
     "ExportReport": "keras_vae.export",
     "export_decoder": "keras_vae.export",
     "export_encoder": "keras_vae.export",

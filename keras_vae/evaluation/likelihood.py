@@ -1,20 +1,8 @@
-"""Honest numbers for a trained VAE: the ELBO, the importance-weighted log-likelihood, which
-latent dimensions are in use, and anomaly scores for out-of-distribution detection.
+"""The ELBO and the importance-weighted log-likelihood of a trained VAE, streamed in batches.
 
-All functions stream the data in batches, so they work on arrays and `tf.data` datasets of
-any size. A dataset may yield images or `(images, labels)` pairs; for a `ConditionalVAE` the
-labels are required (pass `labels=` with an array, or a dataset of pairs), since its
-likelihood is p(x | y).
-
-Example:
-```python
-from keras_vae import evaluation
-
-terms = evaluation.elbo(vae, x_test)              # per-example negative ELBO, nats
-log_px = evaluation.log_likelihood(vae, x_test, num_samples=1000)
-print(terms["loss"].mean(), log_px.mean())        # log p(x) >= -mean negative ELBO
-scores = evaluation.anomaly_scores(vae, x_new)    # higher = less like the training data
-```
+Both work on arrays and `tf.data` datasets of any size. A dataset may yield images or
+`(images, labels)` pairs; for a conditional model the labels are required (pass `labels=`
+with an array, or a dataset of pairs), since its likelihood is p(x | y).
 """
 
 import math
@@ -26,22 +14,15 @@ import tensorflow as tf
 
 from keras_vae import losses, validation
 
-ANOMALY_METHODS = ("elbo", "iw")
-
 # Decoded images held at once by `elbo` and `log_likelihood` (batch x samples per chunk):
-# bounds memory whatever `num_samples` is. With the default conv decoder on MNIST the process
-# peaked at ~2.2 GB RSS (TensorFlow included), the same for 10 and 50 images at K = 5,000.
+# bounds memory whatever `num_samples` is, so peak memory does not grow with K.
 MAX_DECODED_PER_CHUNK = 2048
 
 
 # Data plumbing ------------------------------------------------------------------------------
 
 
-def _is_conditional(model) -> bool:
-    return getattr(model, "num_classes", None) is not None
-
-
-def _check_model(model, function: str):
+def check_model(model, function: str):
     if not getattr(model, "probabilistic", False) or not hasattr(model, "encoder"):
         raise TypeError(
             f"{function}() expects a VAE (a model whose encoder gives (z_mean, z_log_var));"
@@ -49,10 +30,10 @@ def _check_model(model, function: str):
         )
 
 
-def _batches(model, data, labels, batch_size: int, function: str):
+def stream_batches(model, data, labels, batch_size: int, function: str):
     """Yields `(images, one_hot_or_None)` batches as float32 tensors, checked once each."""
     batch_size = validation.check_positive_int(batch_size, "batch_size", f"{function}()")
-    conditional = _is_conditional(model)
+    conditional = model.is_conditional
     if isinstance(data, tf.data.Dataset):
         if labels is not None:
             raise ValueError(
@@ -69,24 +50,18 @@ def _batches(model, data, labels, batch_size: int, function: str):
                         f"{function}() on a {type(model).__name__} needs labels: the dataset"
                         " must yield (images, labels) pairs."
                     )
-                y = model.one_hot_labels(y, "labels", function)
-                yield x, tf.convert_to_tensor(y)
+                condition = model.condition_from_labels(y, method=function)
+                yield x, tf.convert_to_tensor(condition)
             else:
                 yield x, None
         return
     x = model.check_images(data, "data", function)
-    one_hot = None
-    if conditional:
-        if labels is None:
-            raise ValueError(
-                f"{function}() on a {type(model).__name__} needs `labels` (one per image)."
-            )
-        one_hot = model.one_hot_labels(labels, "labels", function, expected_count=len(x))
-    elif labels is not None:
+    if conditional and labels is None:
         raise ValueError(
-            f"{function}() takes `labels` only for a conditional model; got labels for a"
-            f" {type(model).__name__}."
+            f"{function}() on a {type(model).__name__} needs `labels` (one per image)."
         )
+    # None for an unconditional model; raises naming `function` when labels come with one.
+    one_hot = model.condition_from_labels(labels, n=len(x), method=function)
     for start in range(0, len(x), batch_size):
         stop = start + batch_size
         yield (
@@ -98,24 +73,12 @@ def _batches(model, data, labels, batch_size: int, function: str):
 def _count(data) -> int | None:
     """The number of examples for the progress bar, when it is known before streaming.
 
-    Anything without a length (a dataset, or a wrong argument that `_batches` rejects with
+    Anything without a length (a dataset, or a wrong argument that `stream_batches` rejects with
     a clear message) gets an open-ended bar.
     """
     if isinstance(data, tf.data.Dataset) or not hasattr(data, "__len__"):
         return None
     return len(data)
-
-
-def _encode(model, x, y):
-    if y is None:
-        return model.encoder(x, training=False)
-    return model.encoder([x, y], training=False)
-
-
-def _decode(model, z, y):
-    if y is None:
-        return model.decoder(z, training=False)
-    return model.decoder([z, y], training=False)
 
 
 def _seed_pair(seed):
@@ -163,7 +126,7 @@ def _traced(model):
 
     @tf.function(autograph=False, reduce_retracing=True)
     def encode(x, y):
-        return _encode(model_ref(), x, y)
+        return model_ref().encode_tensors(x, y)
 
     @tf.function(autograph=False, reduce_retracing=True)
     def sampled_terms(x, y, z_mean, z_log_var, seed_pair, k):
@@ -174,7 +137,7 @@ def _traced(model):
         z_flat = tf.reshape(z, (k * batch, -1))
         y_rep = None if y is None else _tile_batch(y, k)
         log_px_z = model.reconstruction_log_likelihood(
-            _tile_batch(x, k), _decode(model, z_flat, y_rep)
+            _tile_batch(x, k), model.decode_tensors(z_flat, y_rep)
         )
         log_px_z = tf.reshape(log_px_z, (k, batch))
         log_weights = (
@@ -199,7 +162,7 @@ def _sampled_batches(
     seed = _seed_pair(seed)
     encode, sampled_terms = _traced(model)
     progbar = keras.utils.Progbar(_count(data), verbose=verbose, unit_name="example")
-    for index, (x, y) in enumerate(_batches(model, data, labels, batch_size, function)):
+    for index, (x, y) in enumerate(stream_batches(model, data, labels, batch_size, function)):
         z_mean, z_log_var = encode(x, y)
         terms = [
             sampled_terms(
@@ -243,7 +206,7 @@ def elbo(
         Dict of float64 arrays `(n,)`: `"loss"` (negative ELBO), `"reconstruction_loss"`,
         `"kl_loss"`.
     """
-    _check_model(model, "elbo")
+    check_model(model, "elbo")
     num_samples = validation.check_positive_int(num_samples, "num_samples", "elbo()")
     reconstructions, kls = [], []
     batches = _sampled_batches(
@@ -293,7 +256,7 @@ def log_likelihood(
     Returns:
         float64 array `(n,)`: the estimate of log p(x) for each example.
     """
-    _check_model(model, "log_likelihood")
+    check_model(model, "log_likelihood")
     num_samples = validation.check_positive_int(num_samples, "num_samples", "log_likelihood()")
     estimates = []
     batches = _sampled_batches(
@@ -315,133 +278,3 @@ def log_likelihood(
             total = np.logaddexp(total, part)
         estimates.append(total - math.log(num_samples))
     return np.concatenate(estimates)
-
-
-# Latent usage -------------------------------------------------------------------------------
-
-
-def latent_statistics(model, data, labels=None, batch_size: int = 256) -> dict:
-    """Per-dimension statistics of the posterior means over `data`, in one pass.
-
-    Returns:
-        Dict of float64 arrays `(latent_dim,)`: `"activity"`, the variance over the data of
-        E_q[z_d] (a dimension the decoder ignores collapses to the prior and has activity
-        ~0), and `"kl_per_dimension"`, the mean KL divergence to the prior of each dimension.
-    """
-    _check_model(model, "latent_statistics")
-    count, total, total_sq, kl_total = 0, 0.0, 0.0, 0.0
-    for x, y in _batches(model, data, labels, batch_size, "latent_statistics"):
-        z_mean, z_log_var = _encode(model, x, y)
-        mean = z_mean.numpy().astype("float64")
-        count += len(mean)
-        total = total + mean.sum(axis=0)
-        total_sq = total_sq + np.square(mean).sum(axis=0)
-        kl = losses.kl_divergence_per_dimension(z_mean, z_log_var)
-        kl_total = kl_total + keras.ops.convert_to_numpy(kl).astype("float64").sum(axis=0)
-    average = total / count
-    # Clipped at zero: E[m^2] - E[m]^2 can round to a tiny negative for a collapsed unit.
-    activity = np.maximum(total_sq / count - np.square(average), 0.0)
-    return {"activity": activity, "kl_per_dimension": kl_total / count}
-
-
-def active_units(model, data, labels=None, threshold: float = 0.01, batch_size: int = 256) -> int:
-    """The number of latent dimensions whose activity `Var_x(E_q[z_d | x])` exceeds
-    `threshold` (Burda et al., 2016: 0.01). See `latent_statistics`."""
-    if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold < 0:
-        raise ValueError(f"active_units() expects `threshold` as a float >= 0; got {threshold!r}.")
-    activity = latent_statistics(model, data, labels, batch_size)["activity"]
-    return int(np.sum(activity > threshold))
-
-
-def kl_per_dimension(model, data, labels=None, batch_size: int = 256) -> np.ndarray:
-    """Mean KL divergence to the prior of each latent dimension over `data`: `(latent_dim,)`.
-
-    Sums to the mean `kl_loss`; dimensions near 0 carry no information about x.
-    """
-    return latent_statistics(model, data, labels, batch_size)["kl_per_dimension"]
-
-
-# Anomaly detection --------------------------------------------------------------------------
-
-
-def anomaly_scores(
-    model,
-    x,
-    method: str = "elbo",
-    labels=None,
-    num_samples: int | None = None,
-    batch_size: int = 100,
-    seed: int | None = None,
-    verbose: int = 0,
-) -> np.ndarray:
-    """Per-example anomaly scores: higher means less like the training data.
-
-    Args:
-        model: a trained `VAE`.
-        x: images (array or dataset) to score.
-        method: str. `"elbo"`, the negative ELBO (fast), or `"iw"`, the negative
-            importance-weighted log-likelihood (tighter, `num_samples` times the cost).
-            Defaults to `"elbo"`.
-        labels: labels, for a conditional model.
-        num_samples: int or None. Draws of z per example; defaults to `1` for `"elbo"` and
-            `100` for `"iw"`.
-        batch_size: int. Defaults to `100`.
-        seed: int or None. Makes the scores repeatable. Defaults to `None`.
-        verbose: int. `1` shows a progress bar. Defaults to `0`.
-
-    Returns:
-        float64 array `(n,)` of scores in nats; use `roc_auc` to rate a detector.
-    """
-    if method not in ANOMALY_METHODS:
-        raise ValueError(f"anomaly_scores() expects `method` in {ANOMALY_METHODS}; got {method!r}.")
-    if method == "elbo":
-        return elbo(
-            model,
-            x,
-            labels=labels,
-            batch_size=batch_size,
-            num_samples=num_samples or 1,
-            seed=seed,
-            verbose=verbose,
-        )["loss"]
-    return -log_likelihood(
-        model,
-        x,
-        labels=labels,
-        num_samples=num_samples or 100,
-        batch_size=batch_size,
-        seed=seed,
-        verbose=verbose,
-    )
-
-
-def roc_auc(labels, scores) -> float:
-    """Area under the ROC curve of `scores` for binary `labels` (1 = positive), in numpy.
-
-    Equals the probability that a random positive scores above a random negative, ties
-    counting one half (the Mann-Whitney U statistic over n_pos * n_neg).
-    """
-    labels = np.asarray(labels)
-    scores = np.asarray(scores, dtype="float64")
-    if labels.ndim != 1 or scores.shape != labels.shape:
-        raise ValueError(
-            "roc_auc() expects `labels` and `scores` as 1-D arrays of the same length; got"
-            f" shapes {labels.shape} and {scores.shape}."
-        )
-    if not np.isin(labels, (0, 1)).all():
-        raise ValueError(f"roc_auc() expects binary `labels` (0 or 1); got {np.unique(labels)}.")
-    positives = int(labels.sum())
-    negatives = len(labels) - positives
-    if positives == 0 or negatives == 0:
-        raise ValueError(
-            "roc_auc() needs both classes in `labels`; got"
-            f" {positives} positives and {negatives} negatives."
-        )
-    if not np.isfinite(scores).all():
-        raise ValueError("roc_auc() expects finite `scores`; got NaN or infinity.")
-    _, inverse, counts = np.unique(scores, return_inverse=True, return_counts=True)
-    # 1-based rank of each tie group: the mean of the ranks its members would share.
-    group_ranks = np.cumsum(counts) - (counts - 1) / 2.0
-    ranks = group_ranks[inverse]
-    u = ranks[labels == 1].sum() - positives * (positives + 1) / 2.0
-    return float(u / (positives * negatives))
