@@ -314,8 +314,13 @@ def test_idx_folder_source_gives_the_load_mnist_pipeline(idx_folder):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"dataset": "cifar10"}, "`dataset`"),
+        ({"dataset": "no_such_set"}, "`dataset` 'no_such_set' is not a TensorFlow Datasets"),
+        ({"dataset": "imdb_reviews"}, "`dataset` 'imdb_reviews' has no image feature"),
         ({"dataset": "sample", "data_dir": "mnist"}, "`data_dir`"),
+        ({"dataset": "shapes", "data_dir": "mnist"}, "`data_dir`"),
+        ({"dataset": "mnist", "images": "photos"}, "`images` instead of `dataset`"),
+        ({"dataset": "shapes", "image_size": (32, 0)}, "`image_size`"),
+        ({"dataset": "shapes", "color_mode": "cmyk"}, "`color_mode`"),
     ],
 )
 def test_resolve_rejects_bad_arguments(kwargs, match):

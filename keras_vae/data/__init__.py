@@ -1,6 +1,7 @@
-"""MNIST and Fashion-MNIST as batched `tf.data` pipelines, online or air-gapped.
+"""Images as batched `tf.data` pipelines, online or air-gapped: MNIST and Fashion-MNIST, any
+TensorFlow Datasets image set, a folder of your own images, and generated coloured shapes.
 
-Three sources feed the same preprocessing (`pipeline`: scale to [0, 1] float32, optional
+Three MNIST sources feed the same preprocessing (`pipeline`: scale to [0, 1] float32, optional
 binarization, cache, shuffle, batch, prefetch):
 
 - TensorFlow Datasets (`tfds`), which downloads and prepares the data on first use;
@@ -16,6 +17,11 @@ and how to proceed, instead of retrying for minutes.
 options of the `keras-vae` command and of `examples/mnist_vae.py` into one `DataSource`, which
 decides once which kind of source serves the data, with the one fallback rule (`auto`) and the
 one train/test split of the sample.
+
+Beyond MNIST (`images`): any TFDS set with an image feature (`cifar10`, `celeb_a`, ...) or a
+folder with one subfolder per class (`keras.utils.image_dataset_from_directory`), resized and
+centre-cropped to `image_size`, grey or colour; and `shapes`, a generated colour set with six
+classes that needs no network. `DataSource.class_names` names the classes for per-class pools.
 """
 
 from keras_vae.data.idx import (
@@ -25,6 +31,7 @@ from keras_vae.data.idx import (
     IMAGE_SHAPE,
     read_idx_split,
 )
+from keras_vae.data.images import COLOR_MODES, IMAGE_EXTENSIONS, fit_image
 from keras_vae.data.mnist import DATASETS, load_fashion_mnist, load_mnist
 from keras_vae.data.pipeline import (
     BINARIZE,
@@ -40,11 +47,24 @@ from keras_vae.data.sample import (
     load_mnist_sample,
     sample_split_indices,
 )
-from keras_vae.data.source import DATASET_CHOICES, DataSource, resolve_data_source
+from keras_vae.data.shapes import SHAPE_NAMES, make_shapes, write_shapes_folder
+from keras_vae.data.source import (
+    DATASET_CHOICES,
+    IMAGE_DATASETS,
+    DataSource,
+    resolve_data_source,
+)
 from keras_vae.data.tfds import REACHABILITY_TIMEOUT_S, check_reachable
 
 __all__ = [
     "BINARIZE",
+    "COLOR_MODES",
+    "IMAGE_DATASETS",
+    "IMAGE_EXTENSIONS",
+    "SHAPE_NAMES",
+    "fit_image",
+    "make_shapes",
+    "write_shapes_folder",
     "DATASETS",
     "DATASET_CHOICES",
     "IDX_FILES",
