@@ -192,3 +192,19 @@ def test_batch1_files_run_in_armnn_like_in_litert(exported, tmp_path):
         litert = np.concatenate([runner(z=z[i : i + 1])["image"] for i in range(6)])
         tolerance = 1e-5 if name.startswith("float32") else 1 / 256 + 1e-6
         np.testing.assert_allclose(armnn, litert, atol=tolerance, err_msg=name)
+
+
+@needs_tflm
+def test_firmware_template_registers_every_op_of_the_int8_file(exported):
+    _, report = exported
+    template = (micro_root() / "main.cc").read_text()
+    for line in report.variants["int8_batch1"].micro["resolver"]:
+        assert line in template, line
+    assert "MicroMutableOpResolver<" + str(template.count("resolver.Add")) + ">" in template
+    assert "kTensorArenaSize" in template and "g_decoder_int8_model" in template
+
+
+def micro_root():
+    import pathlib
+
+    return pathlib.Path(__file__).resolve().parents[1] / "export" / "micro"

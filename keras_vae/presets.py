@@ -1,0 +1,64 @@
+"""Decoder and VAE configurations sized for microcontrollers, from the public constructors.
+
+The default `Decoder` puts most of its weights in one `Dense` projection from the hidden
+units to a 7x7x64 feature map, and its widest feature maps at full resolution; its int8
+file needs about a megabyte of flash. These presets keep the architecture and shrink what
+costs bytes: no hidden dense layer (the projection reads the latent vector directly), a
+narrow base feature map, and few channels where the maps are large (the tensor arena holds
+the two largest maps alive at once). Measured in `benchmarks/micro.py`.
+
+Example:
+```python
+vae = keras_vae.presets.micro_vae(latent_dim=8)
+vae.compile()
+vae.fit(images, epochs=30)
+keras_vae.export.export_decoder(vae, "firmware", formats=("int8",), c_array=True)
+```
+"""
+
+import keras
+
+from keras_vae.layers.decoder import Decoder
+from keras_vae.models.vae import VAE
+
+# Constructor arguments of each preset's decoder (everything else is the default).
+DECODER_PRESETS = {
+    # int8 target: <= 150 KB flash, <= 48 KB tensor arena, PSNR >= 30 dB against Keras.
+    "micro": {"conv_filters": (32, 16), "dense_units": (64,)},
+    # int8 aim: 32 KB flash, 16 KB tensor arena.
+    "tiny": {"conv_filters": (8, 4), "dense_units": ()},
+}
+
+
+def _check_preset(preset: str) -> dict:
+    if preset not in DECODER_PRESETS:
+        raise ValueError(
+            f"keras_vae.presets expects `preset` in {sorted(DECODER_PRESETS)}; got {preset!r}."
+        )
+    return DECODER_PRESETS[preset]
+
+
+def decoder(preset: str, latent_dim: int = 8, output_shape=(28, 28, 1), **kwargs) -> Decoder:
+    """A `Decoder` of the named preset (`"micro"` or `"tiny"`); `kwargs` go to `Decoder`."""
+    arguments = {**_check_preset(preset), "name": "decoder", **kwargs}
+    return Decoder(latent_dim=latent_dim, output_shape=output_shape, **arguments)
+
+
+def vae(preset: str, latent_dim: int = 8, input_shape=(28, 28, 1), **vae_kwargs) -> keras.Model:
+    """A `VAE` with the default encoder and the preset's decoder; `vae_kwargs` go to `VAE`."""
+    return VAE(
+        decoder=decoder(preset, latent_dim, input_shape),
+        latent_dim=latent_dim,
+        input_shape=input_shape,
+        **vae_kwargs,
+    )
+
+
+def micro_vae(latent_dim: int = 8, **vae_kwargs) -> keras.Model:
+    """The board-sized VAE (`preset="micro"`); sizes and quality in benchmarks/micro.py."""
+    return vae("micro", latent_dim, **vae_kwargs)
+
+
+def tiny_vae(latent_dim: int = 8, **vae_kwargs) -> keras.Model:
+    """The smallest tier (`preset="tiny"`); where it breaks is in benchmarks/micro.py."""
+    return vae("tiny", latent_dim, **vae_kwargs)

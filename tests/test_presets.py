@@ -1,0 +1,28 @@
+"""keras_vae.presets: board-sized decoders built from the public constructor arguments."""
+
+import numpy as np
+import pytest
+
+import keras_vae
+from keras_vae import presets
+
+
+@pytest.mark.parametrize("preset, most_params", [("micro", 150_000), ("tiny", 8_000)])
+def test_preset_vaes_decode_images_with_few_weights(preset, most_params, tmp_path):
+    vae = presets.vae(preset, latent_dim=8, seed=0)
+    images = vae.decode(np.zeros((2, 8), "float32"))
+    assert images.shape == (2, 28, 28, 1) and 0.0 <= images.min() <= images.max() <= 1.0
+    assert vae.decoder.count_params() <= most_params
+    assert vae.decoder.conv_filters == presets.DECODER_PRESETS[preset]["conv_filters"]
+    vae(np.zeros((1, 28, 28, 1), "float32"))
+    path = keras_vae.save_model(vae, tmp_path / f"{preset}.keras")
+    loaded = keras_vae.load_model(path)
+    z = np.random.default_rng(0).standard_normal((3, 8)).astype("float32")
+    np.testing.assert_allclose(loaded.decode(z), vae.decode(z), atol=1e-6)
+
+
+def test_named_helpers_and_unknown_preset():
+    assert presets.micro_vae(latent_dim=4).decoder.conv_filters == (32, 16)
+    assert presets.tiny_vae(latent_dim=4).decoder.dense_units == ()
+    with pytest.raises(ValueError, match="`preset` in \\['micro', 'tiny'\\]; got 'huge'"):
+        presets.decoder("huge")
