@@ -9,25 +9,22 @@ import pathlib
 import sys
 
 import keras
-import matplotlib
 import numpy as np
 
 import keras_vae
+from keras_vae.images import new_figure, show_image, tile_images
 from keras_vae.latent import LatentPools, interpolate
 
 
 def rows_figure(rows, titles, path):
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(len(rows), 1, figsize=(10, 1.1 * len(rows)))
-    for axis, images, title in zip(np.atleast_1d(axes), rows, titles):
-        axis.imshow(np.concatenate(list(images[..., 0]), axis=1), cmap="gray_r", vmin=0, vmax=1)
+    figure = new_figure(10, 1.1 * len(rows))
+    axes = figure.subplots(len(rows), 1, squeeze=False)[:, 0]
+    for axis, images, title in zip(axes, rows, titles):
+        show_image(axis, tile_images(np.asarray(images), columns=len(images), fill=0.0))
         axis.set_title(title, fontsize=9, loc="left")
         axis.axis("off")
     figure.tight_layout()
     figure.savefig(path, dpi=100)
-    plt.close(figure)
 
 
 def main():

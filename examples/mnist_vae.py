@@ -43,9 +43,13 @@ import numpy as np  # noqa: E402
 
 import keras_vae  # noqa: E402
 from keras_vae import data as vae_data  # noqa: E402
-from keras_vae import figures, saving, training  # noqa: E402
+from keras_vae import saving, training  # noqa: E402
 from keras_vae.callbacks import VAEImageLogger, write_embedding_projector  # noqa: E402
 from keras_vae.cli import add_data_arguments, add_training_arguments  # noqa: E402
+
+# The figures are the example's own (examples/figures.py), not part of the package.
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import figures  # noqa: E402
 
 QUICK_TRAIN, QUICK_TEST = 512, 256
 

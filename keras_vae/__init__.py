@@ -38,7 +38,7 @@ __version__ = "0.1.0"
 
 # Public names provided by optional modules, loaded on first attribute access.
 _LAZY = {
-    "KLWarmup": "keras_vae.kl_warmup",
+    "KLWarmup": "keras_vae.callbacks",
     "LatentPools": "keras_vae.latent",
     "Judge": "keras_vae.evaluation",
     "GaussianMixtureSampler": "keras_vae.samplers",
@@ -60,12 +60,12 @@ _LAZY = {
     "ModelFileError": "keras_vae.saving",
     "load_model": "keras_vae.saving",
     "save_model": "keras_vae.saving",
-    "AtomicCheckpoint": "keras_vae.training",
-    "NaNGuard": "keras_vae.training",
-    "NonFiniteLossError": "keras_vae.training",
-    "ResumableBackup": "keras_vae.training",
-    "reliable_callbacks": "keras_vae.training",
-    "set_reproducible": "keras_vae.training",
+    "AtomicCheckpoint": "keras_vae.callbacks",
+    "NaNGuard": "keras_vae.callbacks",
+    "NonFiniteLossError": "keras_vae.callbacks",
+    "ResumableBackup": "keras_vae.callbacks",
+    "reliable_callbacks": "keras_vae.callbacks",
+    "set_reproducible": "keras_vae.reproducibility",
 }
 
 

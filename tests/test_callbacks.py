@@ -9,21 +9,21 @@ from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.plugins import projector
 
 import keras_vae
-from keras_vae.callbacks import (
-    VAEImageLogger,
-    image_grid,
-    sprite_image,
-    traversal_latents,
-    write_embedding_projector,
-)
+from keras_vae.callbacks import VAEImageLogger, sprite_image, write_embedding_projector
+from keras_vae.callbacks.image_logger import traversal_centre_and_scale
+from keras_vae.images import tile_images
 
 
-def read_events(folder):
-    """Every tensor summary in `folder`: {tag: [(step, numpy value), ...]}."""
+def read_events(folder, descriptions=None):
+    """Every tensor summary in `folder`: {tag: [(step, numpy value), ...]}; fills
+    `descriptions` (a dict) with each tag's description when given."""
     accumulator = event_accumulator.EventAccumulator(
         str(folder), size_guidance={event_accumulator.TENSORS: 0}
     )
     accumulator.Reload()
+    if descriptions is not None:
+        for tag in accumulator.Tags()["tensors"]:
+            descriptions[tag] = accumulator.SummaryMetadata(tag).summary_description
     return {
         tag: [
             (event.step, tf.make_ndarray(event.tensor_proto)) for event in accumulator.Tensors(tag)
@@ -54,7 +54,10 @@ def test_vae_logger_writes_images_histogram_and_kl_per_epoch(tmp_path, images):
     vae = keras_vae.VAE(latent_dim=3, architecture="dense", seed=0)
     logger = VAEImageLogger(tmp_path, images[:40], num_samples=8, traversal_steps=5)
     fit(vae, images, logger, epochs=2)
-    events = read_events(tmp_path / "images")
+    # Written into log_dir itself: beside Keras's train/ and validation/ runs, the run named
+    # after the model's folder.
+    descriptions = {}
+    events = read_events(tmp_path, descriptions)
 
     for tag in ("reconstructions", "prior_samples", "latent_traversal"):
         assert [step for step, _ in events[tag]] == [0, 1]
@@ -75,6 +78,24 @@ def test_vae_logger_writes_images_histogram_and_kl_per_epoch(tmp_path, images):
     logged = [float(events[f"kl/dim_{d:02d}"][-1][1]) for d in range(3)]
     np.testing.assert_allclose(logged, expected, rtol=1e-4)
     assert int(events["kl/active_units"][-1][1]) == int((z_mean.var(0) > 0.01).sum())
+    # Every card says what it shows.
+    assert "validation images" in descriptions["reconstructions"]
+    assert "N(0, I)" in descriptions["prior_samples"]
+    assert "Row i: latent dimension i" in descriptions["latent_traversal"]
+    assert "-3 to +3 prior standard deviations" in descriptions["latent_traversal"]
+    assert "nats" in descriptions["kl/dim_00"]
+
+
+def test_images_are_dark_digits_on_white_with_each_input_above_its_reconstruction(tmp_path, images):
+    vae = keras_vae.VAE(latent_dim=2, architecture="dense", seed=0)
+    logger = VAEImageLogger(tmp_path, images[:4], num_samples=4)
+    fit(vae, images[:64], logger, epochs=1)
+    grid = tf.io.decode_png(read_events(tmp_path)["reconstructions"][0][1][2]).numpy() / 255.0
+    # 4 images in 2 columns: input row, reconstruction row, input row, reconstruction row.
+    assert grid.shape == (4 * 29 - 1, 2 * 29 - 1, 1)
+    np.testing.assert_allclose(grid[:28, :28, 0], 1.0 - images[0, ..., 0], atol=1 / 255)
+    np.testing.assert_allclose(grid[29:57, :28], 1.0 - vae.reconstruct(images[:1])[0], atol=0.01)
+    assert (grid[28] == 1.0).all()  # white padding between the rows
 
 
 def test_prior_samples_use_the_same_latents_every_epoch(tmp_path, images):
@@ -84,9 +105,9 @@ def test_prior_samples_use_the_same_latents_every_epoch(tmp_path, images):
     first = logger._prior_latents.copy()
     expected = np.random.default_rng(5).standard_normal((16, 2)).astype(np.float32)
     np.testing.assert_array_equal(first, expected)
-    logged = tf.io.decode_png(read_events(tmp_path / "images")["prior_samples"][0][1][2])
+    logged = tf.io.decode_png(read_events(tmp_path)["prior_samples"][0][1][2])
     decoded = vae.decode(expected)
-    grid = np.round(image_grid(decoded, 4) * 255)
+    grid = np.round(tile_images(1.0 - decoded, 4) * 255)
     np.testing.assert_allclose(logged.numpy().astype(np.float32), grid, atol=1)
 
 
@@ -94,7 +115,7 @@ def test_every_n_epochs_and_the_last_epoch(tmp_path, images):
     ae = keras_vae.AutoEncoder(latent_dim=2, architecture="dense")
     logger = VAEImageLogger(tmp_path, images[:16], every_n_epochs=2)
     fit(ae, images[:64], logger, epochs=3)
-    events = read_events(tmp_path / "images")
+    events = read_events(tmp_path)
     # Epochs 1 (every second one) and 2 (the last).
     assert [step for step, _ in events["reconstructions"]] == [1, 2]
     # An autoencoder has codes but no KL.
@@ -110,21 +131,29 @@ def test_model_saves_without_the_callback(tmp_path, images):
     np.testing.assert_allclose(reloaded.reconstruct(images[:4]), vae.reconstruct(images[:4]))
 
 
-def test_traversal_latents_for_vae_and_autoencoder():
-    vae = keras_vae.VAE(latent_dim=2, architecture="dense")
-    latents = traversal_latents(vae, np.zeros((5, 2), np.float32), dims=2, steps=3)
-    np.testing.assert_allclose(latents, [[-3, 0], [0, 0], [3, 0], [0, -3], [0, 0], [0, 3]])
-    ae = keras_vae.AutoEncoder(latent_dim=2, architecture="dense")
+def test_traversal_centre_and_scale_for_vae_and_autoencoder():
     codes = np.array([[1.0, 10.0], [3.0, 30.0]], np.float32)  # mean (2, 20), std (1, 10)
-    latents = traversal_latents(ae, codes, dims=1, steps=3)
-    np.testing.assert_allclose(latents, [[-1, 20], [2, 20], [5, 20]], atol=1e-4)
+    centre, scale = traversal_centre_and_scale(codes, probabilistic=True)
+    np.testing.assert_array_equal(centre, [0, 0])
+    np.testing.assert_array_equal(scale, [1, 1])
+    centre, scale = traversal_centre_and_scale(codes, probabilistic=False)
+    np.testing.assert_allclose(centre, [2, 20])
+    np.testing.assert_allclose(scale, [1, 10], atol=1e-4)
+
+
+def test_traversal_rows_decode_the_documented_latents(tmp_path, images):
+    vae = keras_vae.VAE(latent_dim=2, architecture="dense", seed=0)
+    fit(vae, images[:64], VAEImageLogger(tmp_path, images[:8], traversal_steps=3), epochs=1)
+    grid = tf.io.decode_png(read_events(tmp_path)["latent_traversal"][0][1][2]).numpy()
+    expected = vae.decode(np.array([[-3, 0], [0, 0], [3, 0], [0, -3], [0, 0], [0, 3]], "float32"))
+    np.testing.assert_allclose(grid / 255.0, tile_images(1.0 - expected, 3), atol=1.5 / 255)
 
 
 @pytest.mark.parametrize(
     "kwargs, match",
     [
         ({"every_n_epochs": 0}, "every_n_epochs"),
-        ({"num_samples": 1.5}, "num_samples"),
+        ({"num_samples": 0}, "num_samples"),
         ({"validation_images": np.zeros((4, 28, 28, 1), np.uint8)}, "validation_images"),
     ],
 )
@@ -145,7 +174,9 @@ def test_embedding_projector_files(tmp_path, images):
     labels = np.arange(10) % 4
     written = write_embedding_projector(tmp_path, codes, labels, images[:10])
 
-    assert (tmp_path / "latent_codes_metadata.tsv").read_text().split() == [str(v) for v in labels]
+    rows = (tmp_path / "latent_codes_metadata.tsv").read_text().splitlines()
+    assert rows[0] == "label\tindex"
+    assert rows[1:] == [f"{v}\t{i}" for i, v in enumerate(labels)]
     config = text_format.Parse(
         (tmp_path / "projector_config.pbtxt").read_text(), projector.ProjectorConfig()
     )
@@ -155,10 +186,28 @@ def test_embedding_projector_files(tmp_path, images):
     # The variable comes back from the checkpoint under the name the config points at.
     reader = tf.train.load_checkpoint(written["checkpoint"])
     np.testing.assert_array_equal(reader.get_tensor(embedding.tensor_name), codes)
-    # 10 thumbnails need a 4 x 4 sheet of 28-pixel cells; the first one is the first image.
+    # 10 thumbnails need a 4 x 4 sheet of 28-pixel cells; the first one is the first image,
+    # dark on light; the cells after the tenth are white.
     sprite = tf.io.decode_png(tf.io.read_file(written["sprite"])).numpy()
     assert sprite.shape == (4 * 28, 4 * 28, 1)
-    np.testing.assert_allclose(sprite[:28, :28] / 255.0, images[0], atol=1 / 255)
+    np.testing.assert_allclose(sprite[:28, :28] / 255.0, 1.0 - images[0], atol=1 / 255)
+    assert (sprite[2 * 28 :, 2 * 28 :] == 255).all()
+
+
+@pytest.mark.parametrize("latent_dim", [1, 2])
+def test_projector_pads_codes_below_three_dimensions_with_zero_columns(tmp_path, latent_dim):
+    codes = np.random.default_rng(1).normal(size=(6, latent_dim)).astype(np.float32)
+    written = write_embedding_projector(tmp_path, codes, labels=np.arange(6), label_name="digit")
+    config = text_format.Parse(
+        (tmp_path / "projector_config.pbtxt").read_text(), projector.ProjectorConfig()
+    )
+    tensor = tf.train.load_checkpoint(written["checkpoint"]).get_tensor(
+        config.embeddings[0].tensor_name
+    )
+    assert tensor.shape == (6, 3)
+    np.testing.assert_array_equal(tensor[:, :latent_dim], codes)
+    assert (tensor[:, latent_dim:] == 0).all()
+    assert (tmp_path / "latent_codes_metadata.tsv").read_text().startswith("digit\tindex\n")
 
 
 def test_embedding_projector_bad_input(tmp_path):
@@ -169,6 +218,19 @@ def test_embedding_projector_bad_input(tmp_path):
 
 
 def test_sprite_pads_with_white():
-    sprite = sprite_image(np.zeros((2, 2, 2, 1), np.float32))
+    sprite = sprite_image(np.ones((2, 2, 2, 1), np.float32))  # two all-ink images
     assert sprite.shape == (4, 4, 1)
     assert (sprite[:2] == 0).all() and (sprite[2:] == 255).all()
+
+
+def test_conditional_model_is_logged_with_the_labels_of_its_images(tmp_path, mnist_sample):
+    images, labels = mnist_sample[0][:64], mnist_sample[1][:64]
+    cvae = keras_vae.ConditionalVAE(latent_dim=2, architecture="dense", seed=0)
+    cvae.compile()
+    with pytest.raises(ValueError, match="validation_labels"):
+        cvae.fit(images, labels, epochs=1, verbose=0, callbacks=[VAEImageLogger(tmp_path, images)])
+    logger = VAEImageLogger(tmp_path / "run", images[:4], labels[:4], num_samples=4)
+    cvae.fit(images, labels, epochs=1, batch_size=32, verbose=0, callbacks=[logger])
+    grid = tf.io.decode_png(read_events(tmp_path / "run")["reconstructions"][0][1][2]).numpy()
+    expected = cvae.reconstruct(images[:1], labels[:1])[0]
+    np.testing.assert_allclose(grid[29:57, :28] / 255.0, 1.0 - expected, atol=0.01)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import keras_vae
-from keras_vae.kl_warmup import KLWarmup
+from keras_vae.callbacks import KLWarmup
 
 
 class _CountingVAE(keras_vae.VAE):

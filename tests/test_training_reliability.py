@@ -9,8 +9,9 @@ import pytest
 import tensorflow as tf
 
 import keras_vae
-from keras_vae import saving, training
-from keras_vae.training import NonFiniteLossError
+from keras_vae import callbacks as vae_callbacks
+from keras_vae import saving
+from keras_vae.callbacks import NonFiniteLossError
 
 BATCH_SIZE = 16
 
@@ -64,7 +65,7 @@ class RecordFile(keras.callbacks.Callback):
 
 def test_nan_loss_stops_naming_epoch_and_step_and_keeps_every_checkpoint(images, tmp_path):
     last, best, backup = tmp_path / "last.keras", tmp_path / "best.keras", tmp_path / "backup"
-    callbacks = training.reliable_callbacks(
+    callbacks = vae_callbacks.reliable_callbacks(
         backup, last_path=last, best_path=best, save_freq=2, monitor="loss"
     )
     recorder = RecordFile(last)
@@ -92,7 +93,7 @@ def test_nan_loss_stops_naming_epoch_and_step_and_keeps_every_checkpoint(images,
     state = json.loads((backup / "state.json").read_text())
     assert (state["epoch"], state["step"]) == (1, 2)
     resumed = _vae()
-    backup_callback = training.ResumableBackup(backup)
+    backup_callback = vae_callbacks.ResumableBackup(backup)
     resumed.fit(images, batch_size=BATCH_SIZE, epochs=4, verbose=0, callbacks=[backup_callback])
     assert backup_callback.resumed_from == (1, 2)
     assert saving.non_finite_variables(resumed) == []
@@ -112,7 +113,7 @@ def test_nan_weights_hidden_from_the_loss_are_caught_at_the_end_of_the_epoch(ima
             epochs=3,
             verbose=0,
             callbacks=[
-                *training.reliable_callbacks(tmp_path / "backup", last_path=last),
+                *vae_callbacks.reliable_callbacks(tmp_path / "backup", last_path=last),
                 PoisonWeightsAt(epoch=1, batch=3, variable_index=0, after=True),
             ],
         )
@@ -127,7 +128,7 @@ def test_nan_in_a_dataset_batch_stops_at_that_step(images, tmp_path):
     poisoned[2 * BATCH_SIZE + 5, 3, 3, 0] = np.nan  # in the third batch
     dataset = tf.data.Dataset.from_tensor_slices(poisoned).batch(BATCH_SIZE)
     last = tmp_path / "last.keras"
-    callbacks = training.reliable_callbacks(tmp_path / "backup", last_path=last)
+    callbacks = vae_callbacks.reliable_callbacks(tmp_path / "backup", last_path=last)
     with pytest.raises(NonFiniteLossError, match="epoch 1, step 3"):
         _vae().fit(dataset, epochs=2, verbose=0, callbacks=callbacks)
     assert not last.exists()  # no epoch completed, so nothing was written
@@ -141,7 +142,9 @@ def test_nan_in_array_data_is_reported_with_its_index_before_training(images, tm
             poisoned,
             epochs=1,
             verbose=0,
-            callbacks=training.reliable_callbacks(tmp_path / "backup", tmp_path / "last.keras"),
+            callbacks=vae_callbacks.reliable_callbacks(
+                tmp_path / "backup", tmp_path / "last.keras"
+            ),
         )
     assert list(tmp_path.iterdir()) == []
 
@@ -158,7 +161,7 @@ def test_non_finite_validation_loss_stops_at_the_end_of_the_epoch(images, tmp_pa
             validation_data=validation,
             epochs=2,
             verbose=0,
-            callbacks=training.reliable_callbacks(tmp_path / "backup", best_path=best),
+            callbacks=vae_callbacks.reliable_callbacks(tmp_path / "backup", best_path=best),
         )
     assert error.value.name.startswith("val_") and error.value.step is None
     assert not best.exists()
@@ -167,14 +170,14 @@ def test_non_finite_validation_loss_stops_at_the_end_of_the_epoch(images, tmp_pa
 def test_best_checkpoint_is_replaced_only_by_a_better_one_across_runs(images, tmp_path):
     best = tmp_path / "best.keras"
     vae = _vae()
-    checkpoint = training.AtomicCheckpoint(best_path=best, monitor="loss")
+    checkpoint = vae_callbacks.AtomicCheckpoint(best_path=best, monitor="loss")
     vae.fit(images, batch_size=BATCH_SIZE, epochs=2, verbose=0, callbacks=[checkpoint])
     saved, inode = best.read_bytes(), best.stat().st_ino
     record = json.loads((tmp_path / "best.keras.json").read_text())
     assert record["monitor"] == "loss" and record["value"] == checkpoint.best
 
     # A new run (e.g. after a resume) knows the best so far: a worse epoch leaves the file.
-    again = training.AtomicCheckpoint(best_path=best, monitor="loss")
+    again = vae_callbacks.AtomicCheckpoint(best_path=best, monitor="loss")
     again.set_model(vae)
     again.on_train_begin()
     again.on_epoch_end(0, {"loss": record["value"] + 1.0})
@@ -187,35 +190,83 @@ def test_best_checkpoint_is_replaced_only_by_a_better_one_across_runs(images, tm
 def test_backup_refuses_to_silently_resume_or_load_a_damaged_state(images, tmp_path):
     backup = tmp_path / "backup"
     vae = _vae()
-    keep = training.ResumableBackup(backup, delete_checkpoint=False)
+    keep = vae_callbacks.ResumableBackup(backup, delete_checkpoint=False)
     vae.fit(images, batch_size=BATCH_SIZE, epochs=1, verbose=0, callbacks=[keep])
     assert (backup / "state.json").exists()
 
     with pytest.raises(ValueError, match="--resume"):
-        training.ResumableBackup(backup, resume=False)
+        vae_callbacks.ResumableBackup(backup, resume=False)
 
     other = keras_vae.VAE(latent_dim=3, architecture="dense", seed=5)
     other.compile()
     with pytest.raises(saving.ModelFileError, match="different model") as error:
-        other.fit(images, epochs=1, verbose=0, callbacks=[training.ResumableBackup(backup)])
+        other.fit(images, epochs=1, verbose=0, callbacks=[vae_callbacks.ResumableBackup(backup)])
     assert "weights-" in str(error.value)
 
     (backup / "state.json").write_text('{"epoch": 1')
     with pytest.raises(saving.ModelFileError, match="state.json"):
-        _vae().fit(images, epochs=1, verbose=0, callbacks=[training.ResumableBackup(backup)])
+        _vae().fit(images, epochs=1, verbose=0, callbacks=[vae_callbacks.ResumableBackup(backup)])
 
 
 @pytest.mark.parametrize(
     "make, error, match",
     [
-        (lambda p: training.ResumableBackup(p, save_freq=0), ValueError, "save_freq"),
-        (lambda p: training.ResumableBackup(p, save_freq="batch"), ValueError, "save_freq"),
-        (lambda p: training.AtomicCheckpoint(), ValueError, "last_path"),
-        (lambda p: training.AtomicCheckpoint(p / "last.h5"), ValueError, "last_path"),
-        (lambda p: training.set_reproducible(-1), ValueError, "seed"),
-        (lambda p: training.set_reproducible("0"), ValueError, "seed"),
+        (lambda p: vae_callbacks.ResumableBackup(p, save_freq=0), ValueError, "save_freq"),
+        (lambda p: vae_callbacks.ResumableBackup(p, save_freq="batch"), ValueError, "save_freq"),
+        (lambda p: vae_callbacks.AtomicCheckpoint(), ValueError, "last_path"),
+        (lambda p: vae_callbacks.AtomicCheckpoint(p / "last.h5"), ValueError, "last_path"),
+        (lambda p: vae_callbacks.set_reproducible(-1), ValueError, "seed"),
+        (lambda p: vae_callbacks.set_reproducible("0"), ValueError, "seed"),
     ],
 )
 def test_bad_arguments_name_themselves(tmp_path, make, error, match):
     with pytest.raises(error, match=match):
         make(tmp_path)
+
+
+# The upstream behaviour ResumableBackup relies on: if Keras changes it, these fail first.
+
+
+def test_keras_starts_at_the_initial_epoch_a_callback_sets(images):
+    class StartAtTwo(keras.callbacks.Callback):
+        epochs = []
+
+        def on_train_begin(self, logs=None):
+            self.model._initial_epoch = 2
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epochs.append(epoch)
+
+    vae = _vae()
+    vae.fit(images, batch_size=BATCH_SIZE, epochs=4, verbose=0, callbacks=[StartAtTwo()])
+    assert StartAtTwo.epochs == [2, 3]
+    assert int(vae.optimizer.iterations) == 2 * 4
+
+
+def test_keras_calls_the_train_function_set_in_on_train_begin_once_per_step(images):
+    class SkipFirstBatch(keras.callbacks.Callback):
+        calls, skipped = 0, None
+
+        def on_train_begin(self, logs=None):
+            original = self.model.train_function
+
+            def wrapped(iterator):
+                type(self).calls += 1
+                if type(self).calls == 1:
+                    type(self).skipped = next(iterator)  # drawn, not trained on
+                    return {}
+                return original(iterator)
+
+            self.model.train_function = wrapped
+
+    vae = _vae()
+    vae.fit(images, batch_size=BATCH_SIZE, epochs=2, verbose=0, callbacks=[SkipFirstBatch()])
+    assert SkipFirstBatch.calls == 2 * 4
+    assert int(vae.optimizer.iterations) == 2 * 4 - 1
+    # The iterator yields the batches fit would train on: the first one was drawn.
+    assert np.asarray(tf.nest.flatten(SkipFirstBatch.skipped)[0]).shape[0] == BATCH_SIZE
+
+
+def test_backup_does_not_use_the_private_state_of_keras_backup_and_restore():
+    backup = vae_callbacks.ResumableBackup("unused", save_freq=2)
+    assert not isinstance(backup, keras.callbacks.BackupAndRestore)
