@@ -1,0 +1,41 @@
+"""The `keras-vae` command: train, evaluate, sample from and export VAEs.
+
+```bash
+keras-vae train --dataset sample --epochs 10 --latent-dim 2 --output-dir runs/vae
+keras-vae evaluate --model runs/vae --dataset mnist --num-samples 1000
+keras-vae sample --model runs/vae --sampler mixture --n 16 --output-dir runs/vae/mixture
+keras-vae sample --model runs/vae --pool 7 --n 16 --output-dir runs/vae/sevens
+keras-vae export --model runs/vae --output-dir runs/vae/export
+```
+
+The parser lives in the top-level `keras_vae_cli` (standard library only, so `--help` answers
+before TensorFlow is imported); each command is a module here (`train`, `evaluate`, `sample`,
+`export`) with a `run(args)`, sharing `common` (data, the one model loader, output folders).
+The data options (`--dataset`, `--data-dir`, `--batch-size`, `--seed`) and the training
+options (`--epochs`, `--latent-dim`, `--beta`, `--output-dir`) come from
+`add_data_arguments` and `add_training_arguments`, which `examples/mnist_vae.py` uses too, and
+resolve through `keras_vae.data.resolve_data_source` in both. Errors print one line and exit
+with status 1 (2 for bad usage).
+"""
+
+from keras_vae.cli.common import CommandError, load_model, prepare_output, resolve_data
+from keras_vae_cli import add_data_arguments, add_training_arguments, build_parser, main
+from keras_vae_cli.arguments import non_negative_float, positive_int
+from keras_vae_cli.parser import MIXTURE_FILE, MODEL_FILE, MODEL_TYPES, POOLS_FILE
+
+__all__ = [
+    "MIXTURE_FILE",
+    "MODEL_FILE",
+    "MODEL_TYPES",
+    "POOLS_FILE",
+    "CommandError",
+    "add_data_arguments",
+    "add_training_arguments",
+    "build_parser",
+    "load_model",
+    "main",
+    "non_negative_float",
+    "positive_int",
+    "prepare_output",
+    "resolve_data",
+]

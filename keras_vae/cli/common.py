@@ -1,0 +1,48 @@
+"""Steps the commands share: the data, the one model loader, the output folder, one-line
+errors."""
+
+import pathlib
+
+from keras_vae import data as vae_data
+from keras_vae import saving
+
+
+class CommandError(Exception):
+    """A problem the user can fix, reported as one line without a traceback."""
+
+
+def resolve_data(args) -> vae_data.DataSource:
+    """The data source of `--dataset`, `--data-dir`, and of `--images`, `--image-size` and
+    `--color-mode` where the command has them; `auto` prints its one fallback line."""
+    options = {}
+    if hasattr(args, "images"):
+        options = {
+            "images": args.images,
+            "image_size": args.image_size,
+            "color_mode": args.color_mode,
+        }
+    try:
+        return vae_data.resolve_data_source(args.dataset, args.data_dir, **options)
+    except (vae_data.DatasetUnavailableError, ImportError) as error:
+        raise CommandError(" ".join(str(error).split())) from None
+
+
+def load_model(path):
+    """The model of `--model`: a `.keras` file, or a run folder (`saving.resolve_model_path`),
+    loaded by `keras_vae.saving.load_keras`; any failure is a `CommandError` naming the file."""
+    try:
+        return saving.load_keras(saving.resolve_model_path(path), compile=False)
+    except (FileNotFoundError, saving.ModelFileError) as error:
+        raise CommandError(" ".join(str(error).split())) from None
+
+
+def prepare_output(directory, names, overwrite: bool) -> pathlib.Path:
+    """Creates `directory`; refuses when it holds any of `names` and `overwrite` is off."""
+    directory = pathlib.Path(directory)
+    existing = [name for name in names if (directory / name).exists()]
+    if existing and not overwrite:
+        raise CommandError(
+            f"{directory} already holds {', '.join(existing)}; pass --overwrite to replace them"
+        )
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory

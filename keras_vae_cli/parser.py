@@ -1,0 +1,169 @@
+"""The `keras-vae` argument parser: four commands and their options (standard library only)."""
+
+import argparse
+
+from keras_vae_cli.arguments import (
+    add_data_arguments,
+    add_training_arguments,
+    non_negative_float,
+    positive_float,
+    positive_int,
+)
+
+MODEL_TYPES = ("vae", "cvae", "autoencoder")
+MODEL_FILE = "model.keras"
+POOLS_FILE = "pools.npz"
+MIXTURE_FILE = "mixture.json"
+SAMPLERS = ("prior", "mixture", "pool")
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors in one line, pointing at `--help`."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _add_model_argument(parser):
+    parser.add_argument(
+        "--model",
+        required=True,
+        help=f"a saved .keras model, or a run folder holding {MODEL_FILE} (or vae.keras).",
+    )
+
+
+def _add_train(commands) -> None:
+    train = commands.add_parser(
+        "train",
+        help="train a model and save it with its latent pools and mixture",
+        description=f"Trains a model and writes {MODEL_FILE}, {POOLS_FILE} (the latent pool of"
+        f" each class), {MIXTURE_FILE} (a Gaussian mixture fitted to the training codes),"
+        " samples.png and history.json into --output-dir.",
+    )
+    add_data_arguments(train, images=True)
+    add_training_arguments(train)
+    train.add_argument("--model-type", choices=MODEL_TYPES, default="vae", help="Default: vae.")
+    train.add_argument("--architecture", choices=("conv", "dense"), default="conv")
+    train.add_argument(
+        "--free-bits", type=non_negative_float, default=0.0, help="KL floor per latent dimension."
+    )
+    train.add_argument(
+        "--kl-warmup",
+        choices=("none", "linear", "cyclical"),
+        default="none",
+        help="Schedule of the KL weight. Default: none.",
+    )
+    train.add_argument(
+        "--warmup-steps",
+        type=positive_int,
+        default=1000,
+        help="Steps of the linear ramp, or of one cycle. Default: 1000.",
+    )
+    train.add_argument(
+        "--mixture-components",
+        type=positive_int,
+        default=10,
+        help=f"Gaussians of the mixture written to {MIXTURE_FILE}. Default: 10.",
+    )
+    train.add_argument(
+        "--overwrite", action="store_true", help="Replace the files of an earlier run."
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="Continue a run that was interrupted, from <output-dir>/backup (same arguments).",
+    )
+    train.set_defaults(command_module="train")
+
+
+def _add_evaluate(commands) -> None:
+    evaluate = commands.add_parser(
+        "evaluate",
+        help="ELBO, importance-weighted log-likelihood and active units on test data",
+        description="Evaluates a saved VAE on the test split: the negative ELBO, the"
+        " importance-weighted estimate of log p(x) (nats), and the active latent units.",
+    )
+    _add_model_argument(evaluate)
+    add_data_arguments(evaluate, images=True)
+    evaluate.add_argument(
+        "--num-samples",
+        type=positive_int,
+        default=1000,
+        help="Importance samples K. Default: 1000.",
+    )
+    evaluate.add_argument(
+        "--limit", type=positive_int, default=1000, help="Test examples to use. Default: 1000."
+    )
+    evaluate.add_argument("--output-dir", default=None, help="Also write evaluation.json here.")
+    evaluate.set_defaults(command_module="evaluate")
+
+
+def _add_sample(commands) -> None:
+    sample = commands.add_parser(
+        "sample",
+        help="generate images from the prior, the fitted mixture, a class pool or a label",
+        description="Generates images and writes samples.png (a grid) and samples.npy.",
+    )
+    _add_model_argument(sample)
+    sample.add_argument("--n", type=positive_int, default=64, help="Number of images. Default: 64.")
+    sample.add_argument(
+        "--sampler",
+        choices=SAMPLERS,
+        default=None,
+        help=f"where the latent vectors come from: the prior N(0, I) (with --temperature), the"
+        f" Gaussian mixture of {MIXTURE_FILE}, or the pool of one class (--pool)."
+        " Default: pool with --pool, else prior.",
+    )
+    sample.add_argument(
+        "--pool",
+        default=None,
+        metavar="CLASS",
+        help=f"the class to draw ({POOLS_FILE}): its label (7) or its name (dog).",
+    )
+    sample.add_argument(
+        "--temperature",
+        type=positive_float,
+        default=None,
+        help="scale of the prior's standard deviation (--sampler prior). Default: 1.",
+    )
+    sample.add_argument(
+        "--label", type=int, default=None, help="class to generate (conditional models)."
+    )
+    sample.add_argument(
+        "--pools", default=None, help=f"Pools file. Default: {POOLS_FILE} next to --model."
+    )
+    sample.add_argument(
+        "--mixture", default=None, help=f"Mixture file. Default: {MIXTURE_FILE} next to --model."
+    )
+    sample.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
+    sample.add_argument("--output-dir", default=".", help="Default: the current directory.")
+    sample.add_argument("--overwrite", action="store_true", help="Replace existing files.")
+    sample.set_defaults(command_module="sample")
+
+
+def _add_export(commands) -> None:
+    export = commands.add_parser(
+        "export",
+        help="export the decoder to SavedModel and verified TFLite files",
+        description="Exports the decoder with keras_vae.export.export_decoder.",
+    )
+    _add_model_argument(export)
+    export.add_argument("--output-dir", required=True, help="Directory of the exported files.")
+    export.add_argument("--formats", nargs="+", default=None, help="TFLite formats. Default: all.")
+    export.add_argument("--uint8-output", action="store_true", help="Emit uint8 pixels.")
+    export.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
+    export.add_argument("--overwrite", action="store_true", help="Replace earlier exports.")
+    export.set_defaults(command_module="export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the `keras-vae` command; each command sets `command_module`, the module
+    of `keras_vae.cli` that runs it."""
+    parser = Parser(
+        prog="keras-vae",
+        description="Train, evaluate, sample from and export variational autoencoders.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in (_add_train, _add_evaluate, _add_sample, _add_export):
+        add(commands)
+    return parser
