@@ -73,13 +73,17 @@ class Decoder(keras.layers.Layer):
         self.upsampling = upsampling
 
         self.hidden_layers = [
-            keras.layers.Dense(units, activation=activation, name=f"dense_{i}")
+            keras.layers.Dense(
+                units, activation=activation, name=f"dense_{i}", dtype=self.dtype_policy
+            )
             for i, units in enumerate(self.dense_units)
         ]
         if architecture == "dense":
             self.hidden_layers += [
-                keras.layers.Dense(math.prod(self.image_shape), name="logits_flat"),
-                keras.layers.Reshape(self.image_shape, name="logits"),
+                keras.layers.Dense(
+                    math.prod(self.image_shape), name="logits_flat", dtype=self.dtype_policy
+                ),
+                keras.layers.Reshape(self.image_shape, name="logits", dtype=self.dtype_policy),
             ]
             return
         height, width, channels = self.image_shape
@@ -91,8 +95,10 @@ class Decoder(keras.layers.Layer):
             )
         base = (height // factor, width // factor, self.conv_filters[0])
         self.hidden_layers += [
-            keras.layers.Dense(math.prod(base), activation=activation, name="project"),
-            keras.layers.Reshape(base, name="feature_map"),
+            keras.layers.Dense(
+                math.prod(base), activation=activation, name="project", dtype=self.dtype_policy
+            ),
+            keras.layers.Reshape(base, name="feature_map", dtype=self.dtype_policy),
         ]
         for i, filters in enumerate(self.conv_filters):
             if upsampling == "transpose":
@@ -104,21 +110,25 @@ class Decoder(keras.layers.Layer):
                         padding="same",
                         activation=activation,
                         name=f"deconv_{i}",
+                        dtype=self.dtype_policy,
                     )
                 )
             else:
                 self.hidden_layers += [
-                    NearestUpsampling(2, name=f"upsample_{i}"),
+                    NearestUpsampling(2, name=f"upsample_{i}", dtype=self.dtype_policy),
                     keras.layers.Conv2D(
                         filters,
                         self.kernel_size,
                         padding="same",
                         activation=activation,
                         name=f"conv_{i}",
+                        dtype=self.dtype_policy,
                     ),
                 ]
         self.hidden_layers.append(
-            keras.layers.Conv2D(channels, self.kernel_size, padding="same", name="logits")
+            keras.layers.Conv2D(
+                channels, self.kernel_size, padding="same", name="logits", dtype=self.dtype_policy
+            )
         )
 
     def build(self, input_shape=None):

@@ -87,16 +87,21 @@ class Encoder(keras.layers.Layer):
                         padding="same",
                         activation=activation,
                         name=f"conv_{i}",
+                        dtype=self.dtype_policy,
                     )
                 )
-        self.hidden_layers.append(keras.layers.Flatten(name="flatten"))
+        self.hidden_layers.append(keras.layers.Flatten(name="flatten", dtype=self.dtype_policy))
         for i, units in enumerate(self.dense_units):
             self.hidden_layers.append(
-                keras.layers.Dense(units, activation=activation, name=f"dense_{i}")
+                keras.layers.Dense(
+                    units, activation=activation, name=f"dense_{i}", dtype=self.dtype_policy
+                )
             )
-        self.z_mean_layer = keras.layers.Dense(latent_dim, name="z_mean")
+        self.z_mean_layer = keras.layers.Dense(latent_dim, name="z_mean", dtype=self.dtype_policy)
         self.z_log_var_layer = (
-            keras.layers.Dense(latent_dim, name="z_log_var") if self.probabilistic else None
+            keras.layers.Dense(latent_dim, name="z_log_var", dtype=self.dtype_policy)
+            if self.probabilistic
+            else None
         )
 
     def build(self, input_shape=None):

@@ -15,6 +15,11 @@ from keras_vae.layers.sampling import Sampling
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
+# Keras starts dynamic loss scaling at 2 ** 15, sized for a loss near 1. Our objective sums
+# log-likelihoods over pixels (hundreds of nats per image), so float16 gradients overflow at
+# that scale and the first steps are skipped while it halves; starting lower skips none.
+FLOAT16_INITIAL_LOSS_SCALE = 2.0**6
+
 
 def recommended_optimizer():
     """The optimizer `compile()` uses when none is given: Adam with a learning rate of 1e-3."""
@@ -118,14 +123,16 @@ class BaseAutoEncoder(keras.Model):
             architecture=architecture,
             probabilistic=self.probabilistic,
             name="encoder",
+            dtype=self.dtype_policy,
         )
         self.decoder = decoder or Decoder(
             latent_dim=latent_dim,
             output_shape=self.image_shape,
             architecture=architecture,
             name="decoder",
+            dtype=self.dtype_policy,
         )
-        self.sampling = Sampling(seed=seed, name="sampling")
+        self.sampling = Sampling(seed=seed, name="sampling", dtype=self.dtype_policy)
         self.output_log_var = None
         if likelihood == "gaussian" and gaussian_variance == "learned":
             self.output_log_var = self.add_weight(
@@ -249,9 +256,23 @@ class BaseAutoEncoder(keras.Model):
     def metrics(self):
         return list(self.trackers)
 
-    def compile(self, optimizer=None, **kwargs):
-        """Like `keras.Model.compile`; with no optimizer, uses `recommended_optimizer()`."""
-        super().compile(optimizer=optimizer or recommended_optimizer(), **kwargs)
+    def compile(self, optimizer=None, auto_scale_loss=True, **kwargs):
+        """Like `keras.Model.compile`; with no optimizer, uses `recommended_optimizer()`.
+
+        Under the `"mixed_float16"` policy the optimizer is wrapped in a
+        `keras.optimizers.LossScaleOptimizer` starting at a loss scale of
+        `FLOAT16_INITIAL_LOSS_SCALE` (unless it is one already or `auto_scale_loss=False`).
+        """
+        optimizer = keras.optimizers.get(optimizer or recommended_optimizer())
+        if (
+            auto_scale_loss
+            and self.dtype_policy.name == "mixed_float16"
+            and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(
+                optimizer, initial_scale=FLOAT16_INITIAL_LOSS_SCALE
+            )
+        super().compile(optimizer=optimizer, auto_scale_loss=auto_scale_loss, **kwargs)
 
     def compile_from_config(self, config):
         # Restores the compiled state on load, so a reloaded model resumes training with its

@@ -14,43 +14,50 @@ from keras_vae.models.base import as_float32
 from keras_vae.models.vae import VAE
 
 
-def conditional_encoder(latent_dim, input_shape, num_classes, architecture="conv"):
+def conditional_encoder(latent_dim, input_shape, num_classes, architecture="conv", dtype=None):
     """The default encoder of `ConditionalVAE`: `[images, one_hot] -> (z_mean, z_log_var)`.
 
     For `"conv"` a dense layer maps the label to an extra image channel (a learned label map)
     before the convolutional `Encoder`; for `"dense"` the flattened image and the one-hot
-    label are concatenated.
+    label are concatenated. `dtype` is the layers' dtype policy (e.g. `"mixed_bfloat16"`).
     """
     images = keras.Input(input_shape, name="images")
     labels = keras.Input((num_classes,), name="labels")
     if architecture == "conv":
         height, width, channels = input_shape
-        label_map = keras.layers.Dense(height * width, name="label_map")(labels)
-        label_map = keras.layers.Reshape((height, width, 1), name="label_channel")(label_map)
-        joined = keras.layers.Concatenate(axis=-1, name="join")([images, label_map])
+        label_map = keras.layers.Dense(height * width, name="label_map", dtype=dtype)(labels)
+        label_map = keras.layers.Reshape((height, width, 1), name="label_channel", dtype=dtype)(
+            label_map
+        )
+        joined = keras.layers.Concatenate(axis=-1, name="join", dtype=dtype)([images, label_map])
         body_shape = (height, width, channels + 1)
     else:
-        flat = keras.layers.Flatten(name="flatten")(images)
-        joined = keras.layers.Concatenate(name="join")([flat, labels])
+        flat = keras.layers.Flatten(name="flatten", dtype=dtype)(images)
+        joined = keras.layers.Concatenate(name="join", dtype=dtype)([flat, labels])
         body_shape = (math.prod(input_shape) + num_classes,)
     z_mean, z_log_var = Encoder(
-        latent_dim=latent_dim, input_shape=body_shape, architecture=architecture, name="body"
+        latent_dim=latent_dim,
+        input_shape=body_shape,
+        architecture=architecture,
+        name="body",
+        dtype=dtype,
     )(joined)
     return keras.Model([images, labels], [z_mean, z_log_var], name="encoder")
 
 
-def conditional_decoder(latent_dim, output_shape, num_classes, architecture="conv"):
+def conditional_decoder(latent_dim, output_shape, num_classes, architecture="conv", dtype=None):
     """The default decoder of `ConditionalVAE`: `[z, one_hot] -> logits`, a `Decoder` on the
     concatenation of z and the label. A functional model with two named inputs (`z`,
-    `labels`), so it can be exported on its own."""
+    `labels`), so it can be exported on its own. `dtype` is the layers' dtype policy."""
     z = keras.Input((latent_dim,), name="z")
     labels = keras.Input((num_classes,), name="labels")
-    joined = keras.layers.Concatenate(name="join")([z, labels])
+    joined = keras.layers.Concatenate(name="join", dtype=dtype)([z, labels])
     logits = Decoder(
         latent_dim=latent_dim + num_classes,
         output_shape=output_shape,
         architecture=architecture,
         name="body",
+        dtype=dtype,
     )(joined)
     return keras.Model([z, labels], logits, name="decoder")
 
@@ -111,10 +118,16 @@ class ConditionalVAE(VAE):
                 f"ConditionalVAE expects `latent_dim` as an int >= 1; got {latent_dim!r}."
             )
         input_shape = tuple(int(d) for d in input_shape)
+        # The policy the base constructor will take from `dtype` (or the global one).
+        policy = keras.dtype_policies.get(kwargs.get("dtype"))
         if encoder is None:
-            encoder = conditional_encoder(latent_dim, input_shape, num_classes, architecture)
+            encoder = conditional_encoder(
+                latent_dim, input_shape, num_classes, architecture, dtype=policy
+            )
         if decoder is None:
-            decoder = conditional_decoder(latent_dim, input_shape, num_classes, architecture)
+            decoder = conditional_decoder(
+                latent_dim, input_shape, num_classes, architecture, dtype=policy
+            )
         # Set before the base constructor, which probes the networks through `network_probes`.
         self.num_classes = num_classes
         super().__init__(
