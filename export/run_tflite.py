@@ -3,12 +3,17 @@
     python run_tflite.py decoder_int8.tflite --num 64 --png samples.png
     python run_tflite.py decoder_int8.tflite --num 16 --npy images.npy --latents-npy z.npy
     python run_tflite.py cvae_decoder_int8.tflite --num 16 --label 7 --png sevens.png
+    python run_tflite.py decoder_int8.tflite --num 16 --pool 7 --png sevens.png
+    python run_tflite.py decoder_int8.tflite --num 64 --mixture --png mixture.png
 
 This is what a Raspberry Pi or an Android test harness has: it imports only numpy,
 ai_edge_litert and the standard library (the PNG is written by hand with zlib and struct).
 Latents are drawn from the prior N(0, I); the output is the decoder mean in [0, 1]. A
 conditional decoder (a second input `labels`, exported from a ConditionalVAE) is detected
-from the file: `--label k` draws digit k, otherwise the classes take turns.
+from the file: `--label k` draws digit k, otherwise the classes take turns. A file exported
+with a sampler has a second signature `generate(noise, component)`: `--pool k` draws from
+component (class pool) k, `--mixture` from every component in turn, with nothing but
+standard-normal noise and an index.
 """
 
 import argparse
@@ -20,6 +25,7 @@ import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
 SIGNATURE = "decode"
+GENERATE = "generate"
 LABELS = "labels"
 
 
@@ -82,6 +88,52 @@ def generate(runner, latents, labels=None):
     return to_unit_range(np.concatenate(outputs), output_details)
 
 
+def generate_from(interpreter, num, seed, component=None):
+    """Images from the `generate(noise, component)` signature: `component` for every image,
+    or each component in turn when None. Returns (images, noise)."""
+    if GENERATE not in interpreter.get_signature_list():
+        raise ValueError(
+            f"the file has no '{GENERATE}' signature (found"
+            f" {sorted(interpreter.get_signature_list())}); export it with"
+            " export_decoder(..., sampler=...)"
+        )
+    runner = interpreter.get_signature_runner(GENERATE)
+    inputs = runner.get_input_details()
+    noise_dim = int(inputs["noise"]["shape_signature"][-1])
+    noise = np.random.default_rng(seed).standard_normal((num, noise_dim)).astype(np.float32)
+    if component is None:
+        components = np.arange(num) % num_components(interpreter)
+    else:
+        components = np.full(num, component)
+    ((output_name, details),) = runner.get_output_details().items()
+    step = num if inputs["noise"]["shape_signature"][0] == -1 else 1
+    outputs = [
+        runner(noise=noise[i : i + step], component=components[i : i + step].astype(np.int32))[
+            output_name
+        ]
+        for i in range(0, num, step)
+    ]
+    return to_unit_range(np.concatenate(outputs), details), noise
+
+
+def num_components(interpreter):
+    """How many components (pools) the `generate` signature's tables hold: probe indices
+    until the file's GATHER refuses one (LiteRT checks gather indices)."""
+    runner = interpreter.get_signature_runner(GENERATE)
+    noise_dim = int(runner.get_input_details()["noise"]["shape_signature"][-1])
+    count = 0
+    while count < 4096:
+        try:
+            runner(
+                noise=np.zeros((1, noise_dim), np.float32),
+                component=np.array([count], np.int32),
+            )
+        except (RuntimeError, ValueError):
+            break
+        count += 1
+    return count
+
+
 def tile(images, columns):
     n, height, width, channels = images.shape
     rows = -(-n // columns)
@@ -126,16 +178,22 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--label", type=int, help="digit to draw (conditional decoders; default: each in turn)"
     )
+    parser.add_argument("--pool", type=int, help="component / class pool to draw (generate)")
+    parser.add_argument(
+        "--mixture", action="store_true", help="draw every component in turn (generate)"
+    )
     args = parser.parse_args(argv)
     if args.num < 1 or args.columns < 1:
         parser.error(f"--num and --columns must be >= 1; got {args.num} and {args.columns}")
     if not (args.png or args.npy):
         parser.error("give --png and/or --npy")
     try:
-        _, runner = load_decoder(args.model, args.threads)
+        interpreter, runner = load_decoder(args.model, args.threads)
     except ValueError as error:  # LiteRT raises ValueError for missing or invalid files
         print(f"error: cannot load {args.model}: {error}", file=sys.stderr)
         return 2
+    if args.pool is not None or args.mixture:
+        return write_generated(interpreter, args)
     classes = num_classes(runner)
     labels = None
     if classes is None and args.label is not None:
@@ -158,6 +216,25 @@ def main(argv=None) -> int:
     latent_dim = int(inputs[latent_name]["shape_signature"][-1])
     latents = np.random.default_rng(args.seed).standard_normal((args.num, latent_dim))
     images = generate(runner, latents.astype(np.float32), labels)
+    write_outputs(images, latents, args)
+    return 0
+
+
+def write_generated(interpreter, args) -> int:
+    """--pool / --mixture: images from the `generate` signature."""
+    try:
+        count = num_components(interpreter) if GENERATE in interpreter.get_signature_list() else 0
+        if args.pool is not None and not 0 <= args.pool < count:
+            raise ValueError(f"--pool must be in [0, {count}); got {args.pool}")
+        images, noise = generate_from(interpreter, args.num, args.seed, args.pool)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    write_outputs(images, noise, args)
+    return 0
+
+
+def write_outputs(images, latents, args) -> None:
     if args.png:
         with open(args.png, "wb") as f:
             f.write(png_bytes(tile(images, args.columns)))
@@ -166,7 +243,6 @@ def main(argv=None) -> int:
     if args.latents_npy:
         np.save(args.latents_npy, latents.astype(np.float32))
     print(f"generated {len(images)} images of shape {images.shape[1:]}")
-    return 0
 
 
 if __name__ == "__main__":

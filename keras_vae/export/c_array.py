@@ -22,6 +22,8 @@ def write(stage: pathlib.Path, network: str, reports: dict) -> str:
             f"c_array=True needs the tensor arena measured by TFLM for {report.path}; the TFLM"
             " check did not run (pip install keras-vae[micro], and micro not False)."
         )
+    if report.micro["accepted"] is None:
+        raise ValueError(f"c_array=True: {report.path}: {report.micro['reason']}")
     if not report.micro["accepted"]:
         raise ValueError(
             f"c_array=True: TFLM rejects {report.path} ({report.micro['reason']}); no C array"

@@ -30,7 +30,7 @@ def write_saved_model(target, path, batch_size, as_uint8) -> None:
     for signature in target.signatures:
         # The spec names become the signature's input names, in the SavedModel and in TFLite.
         specs = [
-            tf.TensorSpec((batch_size, *shape), tf.float32, name=name)
+            tf.TensorSpec((batch_size, *shape), signature.dtypes.get(name, tf.float32), name=name)
             for name, shape in signature.inputs.items()
         ]
         archive.add_endpoint(

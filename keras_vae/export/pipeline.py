@@ -183,6 +183,7 @@ def _verify(file, target, options, expected, peak, reference_path) -> tuple:
         error_by_op_type=shares,
         notes=notes,
         quantization=litert.internal_quantization(file.path, signature.name),
+        signatures=extra,
     )
     return report, output
 
@@ -216,9 +217,7 @@ def _export_into(target, options, directory, stage) -> ExportReport:
             file, target, options, expected, peak, reference_path
         )
         if micro_runner is not None:
-            reports[file.name].micro = micro_runner(
-                file.path, target.primary, expected[0], outputs[file.name], peak
-            )
+            reports[file.name].micro = _micro(micro_runner, file, target, expected, outputs, peak)
         progress.add(1)
     shutil.rmtree(work)
 
@@ -231,6 +230,21 @@ def _export_into(target, options, directory, stage) -> ExportReport:
     report.write(stage)
     progress.add(1)
     return report
+
+
+def _micro(runner, file, target, expected, outputs, peak) -> dict:
+    if len(target.signatures) > 1:
+        # tflite-micro's Python interpreter crashes the process (a segmentation fault) on a
+        # file with several subgraphs, so such files are not handed to it.
+        names = ", ".join(s.name for s in target.signatures)
+        return {
+            "accepted": None,
+            "reason": f"not run: the file holds several signatures ({names}); TFLM runs one"
+            " subgraph. Export without `sampler` for a board.",
+            "flash_bytes": file.path.stat().st_size,
+            "ops": litert.op_names(file.path),
+        }
+    return runner(file.path, target.primary, expected[0], outputs[file.name], peak)
 
 
 def _write_grid(target, stage, expected, outputs, reports):

@@ -198,6 +198,8 @@ def micro_lines(micro: dict | None) -> list:
     """Markdown lines for one file's TensorFlow Lite for Microcontrollers result."""
     if micro is None:
         return []
+    if micro["accepted"] is None:
+        return [f"- TFLM: {micro['reason']}"]
     if not micro["accepted"]:
         return [f"- TFLM: rejected ({micro['reason']})"]
     lines = [

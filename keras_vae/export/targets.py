@@ -23,6 +23,7 @@ class Signature:
     `inputs` maps each input name to the shape of one example, in the order the traced
     `function(*tensors, as_uint8=...)` takes them; `calibration` and `verification` are dicts
     with the same keys; `reference(data)` is the Keras network's output as a numpy array.
+    `dtypes` names the inputs that are not float32 (e.g. `{"component": "int32"}`).
     """
 
     name: str
@@ -32,6 +33,7 @@ class Signature:
     reference: Callable
     calibration: dict
     verification: dict
+    dtypes: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -144,3 +146,69 @@ def encoder_target(model, options, representative_samples, method) -> ExportTarg
 
 def _first_output(outputs):
     return outputs[0] if isinstance(outputs, list | tuple) else outputs
+
+
+def _mixture_tables(model, sampler, method) -> tuple:
+    """The sampler's `means` (K, d) and `scale_tril` (K, d, d) as float32, checked."""
+    if not hasattr(sampler, "means") or not hasattr(sampler, "scale_tril"):
+        raise TypeError(
+            f"{method} expects `sampler` with `means` and `scale_tril` (a GaussianMixtureSampler,"
+            f" PoolSampler, PriorSampler or LatentPools); got {type(sampler).__name__}."
+        )
+    means = np.asarray(sampler.means, np.float32)
+    scale_tril = np.asarray(sampler.scale_tril, np.float32)
+    d = int(model.latent_dim)
+    if means.ndim != 2 or means.shape[1] != d or scale_tril.shape != (len(means), d, d):
+        raise ValueError(
+            f"{method} expects `sampler` fitted on codes of latent size {d}: means (K, {d}) and"
+            f" scale_tril (K, {d}, {d}); got {means.shape} and {scale_tril.shape}."
+        )
+    return means, scale_tril
+
+
+def _generate_inputs(n, latent_dim, components, rng) -> dict:
+    return {
+        "noise": rng.standard_normal((n, latent_dim)).astype("float32"),
+        "component": (np.arange(n) % components).astype("int32"),
+    }
+
+
+def with_generate(target, model, sampler, options, method) -> ExportTarget:
+    """`target` plus the signature `generate(noise, component)`: the decoder mean of
+    z = means[component] + scale_tril[component] @ noise, with builtin ops only (GATHER,
+    MUL, SUM, ADD before the decoder)."""
+    if export_inputs.is_conditional(model):
+        raise ValueError(
+            f"{method} adds `generate` for unconditional models; got a conditional model"
+            " (its `decode(z, labels)` already chooses the class)."
+        )
+    means, scale_tril = _mixture_tables(model, sampler, method)
+    rng = np.random.default_rng(options.seed + 1)
+    d, k = int(model.latent_dim), len(means)
+
+    def latents(noise, component):
+        chosen = tf.gather(scale_tril, component)  # (batch, d, d)
+        offset = tf.reduce_sum(chosen * noise[:, tf.newaxis, :], axis=-1)
+        return tf.gather(means, component) + offset
+
+    def generate(noise, component, *, as_uint8):
+        mean = export_inputs.decode_mean(model, latents(noise, component))
+        return {"image": to_uint8(mean) if as_uint8 else mean}
+
+    def reference(data):
+        z = means[data["component"]] + np.einsum(
+            "bij,bj->bi", scale_tril[data["component"]], data["noise"]
+        )
+        return np.asarray(model.decode(z.astype("float32")))
+
+    signature = Signature(
+        "generate",
+        {"noise": (d,), "component": ()},
+        "image",
+        generate,
+        reference,
+        _generate_inputs(options.num_calibration_samples, d, k, rng),
+        _generate_inputs(options.num_verification_samples, d, k, rng),
+        {"component": "int32"},
+    )
+    return dataclasses.replace(target, signatures=(*target.signatures, signature))

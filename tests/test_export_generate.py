@@ -1,0 +1,104 @@
+"""export_decoder(..., sampler=...): the `generate(noise, component)` signature."""
+
+import runpy
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+from export_helpers import RUN_TFLITE, ops_of
+
+import keras_vae
+from keras_vae import export
+from keras_vae.samplers import GaussianMixtureSampler
+
+LATENT_DIM = 2
+SMALL = dict(
+    num_verification_samples=12,
+    num_calibration_samples=12,
+    latency_repeats=1,
+    batch1_variant=False,
+    micro=False,
+    verbose=0,
+)
+
+
+@pytest.fixture(scope="module")
+def vae():
+    keras.utils.set_random_seed(5)
+    decoder = keras_vae.Decoder(
+        latent_dim=LATENT_DIM, conv_filters=(8, 4), dense_units=(16,), name="decoder"
+    )
+    model = keras_vae.VAE(decoder=decoder, latent_dim=LATENT_DIM, seed=5)
+    model(np.zeros((1, 28, 28, 1), "float32"))
+    return model
+
+
+@pytest.fixture(scope="module")
+def sampler():
+    codes = np.random.default_rng(0).standard_normal((200, LATENT_DIM)) * [1.0, 0.3]
+    return GaussianMixtureSampler.fit_codes(np.concatenate([codes + 3, codes - 3]), 3, seed=0)
+
+
+@pytest.fixture(scope="module")
+def exported(vae, sampler, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("generate") / "decoder"
+    options = SMALL | dict(formats=("saved_model", "float32", "int8"))
+    return directory, export.export_decoder(vae, directory, sampler=sampler, **options)
+
+
+def expected_images(vae, sampler, noise, component):
+    z = sampler.means[component] + np.einsum("bij,bj->bi", sampler.scale_tril[component], noise)
+    return vae.decode(z.astype("float32"))
+
+
+def test_generate_matches_the_mixture_draw_through_keras(exported, vae, sampler):
+    directory, report = exported
+    noise = np.random.default_rng(3).standard_normal((6, LATENT_DIM)).astype("float32")
+    component = np.array([0, 1, 2, 2, 1, 0], "int32")
+    expected = expected_images(vae, sampler, noise, component)
+    loaded = tf.saved_model.load(str(directory / "saved_model"))
+    images = loaded.signatures["generate"](noise=noise, component=component)["image"].numpy()
+    np.testing.assert_allclose(images, expected, atol=1e-5)
+    runner = Interpreter(model_path=str(directory / "decoder_float32.tflite"))
+    got = runner.get_signature_runner("generate")(noise=noise, component=component)["image"]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert report.variants["float32"].signatures["generate"]["max_abs_error"] < 1e-5
+    assert report.variants["int8"].signatures["generate"]["psnr_db"] > 30
+    # decode stays the primary signature, unchanged.
+    assert report.signature == "decode" and report.variants["float32"].max_abs_error < 1e-5
+
+
+def test_generate_uses_builtin_ops_only(exported):
+    directory, _ = exported
+    interpreter = Interpreter(model_path=str(directory / "decoder_int8.tflite"))
+    assert set(interpreter.get_signature_list()) == {"decode", "generate"}
+    for path in directory.glob("*.tflite"):
+        _, ops = ops_of(path)
+        assert not [op for op in ops if "FLEX" in op or "CUSTOM" in op], ops
+
+
+def test_run_tflite_pool_and_mixture(exported, vae, sampler, tmp_path):
+    directory, _ = exported
+    main = runpy.run_path(str(RUN_TFLITE))["main"]
+    path = str(directory / "decoder_float32.tflite")
+    out = tmp_path / "pool.npy"
+    latents = tmp_path / "noise.npy"
+    args = [path, "--num", "4", "--pool", "2", "--npy", str(out), "--latents-npy", str(latents)]
+    assert main(args) == 0
+    noise = np.load(latents)
+    expected = expected_images(vae, sampler, noise, np.full(4, 2))
+    np.testing.assert_allclose(np.load(out), expected, atol=1e-5)
+    assert main([path, "--num", "6", "--mixture", "--npy", str(out)]) == 0
+    assert np.load(out).shape == (6, 28, 28, 1)
+    assert main([path, "--num", "2", "--pool", "3", "--npy", str(out)]) == 2
+
+
+def test_sampler_of_another_latent_size_is_refused(vae, tmp_path):
+    other = GaussianMixtureSampler.fit_codes(np.random.default_rng(0).standard_normal((50, 3)), 2)
+    with pytest.raises(ValueError, match="latent size 2"):
+        export.export_decoder(vae, tmp_path / "x", sampler=other, **SMALL)
+    with pytest.raises(TypeError, match="`sampler`"):
+        export.export_decoder(vae, tmp_path / "x", sampler=object(), **SMALL)
+    assert not (tmp_path / "x").exists()
