@@ -1,10 +1,10 @@
 """Exported files under TensorFlow Lite for Microcontrollers and Arm NN, and the C array."""
 
 import json
+import pathlib
 import re
 import shutil
 import subprocess
-import textwrap
 
 import keras
 import numpy as np
@@ -131,34 +131,7 @@ def test_without_tflm_the_report_says_how_to_enable_it(vae, tmp_path):
 # Arm NN, in the system Python (Debian's python3-pyarmnn) --------------------------------------
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin")
-ARMNN_SCRIPT = textwrap.dedent(
-    """
-    import json, sys
-    import numpy as np
-    import pyarmnn as ann
-
-    path, inputs_path = sys.argv[1], sys.argv[2]
-    parser = ann.ITfLiteParser()
-    network = parser.CreateNetworkFromBinaryFile(path)
-    runtime = ann.IRuntime(ann.CreationOptions())
-    optimized, _ = ann.Optimize(
-        network, [ann.BackendId("CpuRef")], runtime.GetDeviceSpec(), ann.OptimizerOptions()
-    )
-    net_id, _ = runtime.LoadNetwork(optimized)
-    name = parser.GetSubgraphInputTensorNames(0)[0]
-    input_info = parser.GetNetworkInputBindingInfo(0, name)
-    output_names = parser.GetSubgraphOutputTensorNames(0)
-    output_info = parser.GetNetworkOutputBindingInfo(0, output_names[0])
-    outputs = []
-    for row in np.load(inputs_path):
-        tensors = ann.make_input_tensors([input_info], [row[None].astype(np.float32)])
-        out = ann.make_output_tensors([output_info])
-        runtime.EnqueueWorkload(net_id, tensors, out)
-        outputs.append(ann.workload_tensors_to_ndarray(out)[0])
-    np.save(inputs_path + ".out.npy", np.stack(outputs))
-    print(json.dumps({"version": ann.ARMNN_VERSION}))
-    """
-)
+RUN_ARMNN = pathlib.Path(__file__).resolve().parents[1] / "export" / "run_armnn.py"
 
 
 def _armnn_available() -> bool:
@@ -175,19 +148,23 @@ def test_batch1_files_run_in_armnn_like_in_litert(exported, tmp_path):
     directory, _ = exported
     z = np.random.default_rng(9).standard_normal((6, LATENT_DIM)).astype(np.float32)
     np.save(tmp_path / "z.npy", z)
-    script = tmp_path / "armnn_run.py"
-    script.write_text(ARMNN_SCRIPT)
     for name in ("float32_batch1", "int8_batch1"):
         path = directory / f"decoder_{name}.tflite"
         done = subprocess.run(
-            [SYSTEM_PYTHON, str(script), str(path), str(tmp_path / "z.npy")],
+            [
+                SYSTEM_PYTHON,
+                str(RUN_ARMNN),
+                str(path),
+                str(tmp_path / "z.npy"),
+                str(tmp_path / "o"),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
         )
-        assert done.returncode == 0, done.stderr[-2000:]
-        assert json.loads(done.stdout.strip().splitlines()[-1])["version"]
-        armnn = np.load(tmp_path / "z.npy.out.npy").reshape(6, 28, 28, 1)
+        assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+        assert json.loads(done.stdout.strip().splitlines()[-1])["ok"]
+        armnn = np.load(tmp_path / "o.npy").reshape(6, 28, 28, 1)
         runner = export.litert.interpreter(path).get_signature_runner("decode")
         litert = np.concatenate([runner(z=z[i : i + 1])["image"] for i in range(6)])
         tolerance = 1e-5 if name.startswith("float32") else 1 / 256 + 1e-6
@@ -205,6 +182,4 @@ def test_firmware_template_registers_every_op_of_the_int8_file(exported):
 
 
 def micro_root():
-    import pathlib
-
     return pathlib.Path(__file__).resolve().parents[1] / "export" / "micro"
