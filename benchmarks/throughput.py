@@ -140,25 +140,25 @@ import resource, sys
 import numpy as np
 import keras_vae
 from keras_vae import evaluation
-n, k = int(sys.argv[1]), int(sys.argv[2])
+n, k, batch_size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 model = keras_vae.VAE(latent_dim=16, seed=0)
 x = (np.random.default_rng(0).uniform(size=(n, 28, 28, 1)) > 0.7).astype("float32")
-evaluation.log_likelihood(model, x, num_samples=k, batch_size=100, seed=0, verbose=0)
+evaluation.log_likelihood(model, x, num_samples=k, batch_size=batch_size, seed=0, verbose=0)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
 
-def peak_memory(sizes, num_samples: int) -> dict:
+def peak_memory(sizes, num_samples: int, batch_size: int = 100) -> dict:
     peaks = {}
     for n in sizes:
         result = subprocess.run(
-            [sys.executable, "-c", MEMORY_PROBE, str(n), str(num_samples)],
+            [sys.executable, "-c", MEMORY_PROBE, str(n), str(num_samples), str(batch_size)],
             capture_output=True,
             text=True,
             check=True,
         )
         peaks[int(n)] = int(result.stdout.strip().splitlines()[-1]) / 1024  # kB -> MB
-    return {"num_samples": num_samples, "peak_rss_mb": peaks}
+    return {"num_samples": num_samples, "batch_size": batch_size, "peak_rss_mb": peaks}
 
 
 def table(result: dict) -> str:
