@@ -309,3 +309,48 @@ def test_sample_with_a_data_dir_is_refused(tmp_path, capsys):
     assert cli.main([*argv, str(tmp_path / "run")]) == 1
     assert "`data_dir`" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+# Colour images and pools keyed by class names --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shapes_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("shapes") / "run"
+    argv = ["train", "--dataset", "shapes", "--image-size", "16", "--architecture", "dense"]
+    argv += ["--epochs", "1", "--latent-dim", "4", "--output-dir", str(run)]
+    assert cli.main(argv) == 0
+    return run
+
+
+def test_train_on_shapes_keys_the_pools_by_class_name(shapes_run, tmp_path, capsys):
+    from keras_vae.data import SHAPE_NAMES
+
+    model = saving.load_keras(shapes_run / "model.keras")
+    assert model.image_shape == (16, 16, 3)
+    pools = keras_vae.LatentPools.load(shapes_run / "pools.npz")
+    assert sorted(pools.labels.tolist()) == sorted(SHAPE_NAMES)
+    assert run_sample(shapes_run, tmp_path / "stars", "--pool", "star", "--n", "5") == 0
+    stars = np.load(tmp_path / "stars" / "samples.npy")
+    assert stars.shape == (5, 16, 16, 3) and 0.0 <= stars.min() and stars.max() <= 1.0
+    grid = keras.utils.img_to_array(keras.utils.load_img(tmp_path / "stars" / "samples.png"))
+    assert grid.shape == (2 * 17 - 1, 3 * 17 - 1, 3)  # 5 images: 3 columns, 2 rows
+    assert run_sample(shapes_run, tmp_path / "x", "--pool", "7") == 1
+    err = capsys.readouterr().err
+    assert "--pool '7' is not one of the pools ['circle', 'cross', 'ring', 'square'" in err
+
+
+def test_train_on_a_folder_of_images(tmp_path, capsys):
+    from keras_vae.data import write_shapes_folder
+
+    folder = write_shapes_folder(tmp_path / "pictures", 36, image_size=12, formats=("png", "jpeg"))
+    run = tmp_path / "run"
+    argv = ["train", "--images", str(folder), "--image-size", "12", "--architecture", "dense"]
+    assert cli.main([*argv, "--epochs", "1", "--output-dir", str(run)]) == 0
+    assert "Data: the images in" in capsys.readouterr().out
+    pools = keras_vae.LatentPools.load(run / "pools.npz")
+    assert sorted(pools.labels.tolist()) == sorted(p.name for p in folder.iterdir())
+    assert saving.load_keras(run / "model.keras").image_shape == (12, 12, 3)
+    bad = ["train", "--images", str(folder), "--dataset", "mnist", "--output-dir", str(run)]
+    assert cli.main([*bad, "--overwrite"]) == 1
+    assert "`images` instead of `dataset`" in capsys.readouterr().err
