@@ -11,6 +11,7 @@ from export_helpers import RUN_TFLITE, ops_of
 
 import keras_vae
 from keras_vae import cli, export
+from keras_vae.export.inputs import grid_layout
 from keras_vae.export.report import ExportReport, psnr
 
 LATENT_DIM = 2
@@ -114,6 +115,7 @@ def exported(cvae, tmp_path_factory):
         num_calibration_samples=40,
         batch1_variant=True,
         latency_repeats=2,
+        micro=False,
         verbose=0,
     )
     return directory, report
@@ -177,7 +179,7 @@ def test_report_and_grid_one_row_per_class(exported):
     assert "inputs `z` (None, 2), `labels` (None, 10)" in markdown
     assert report.grid and (directory / "sample_grids.png").read_bytes()[:4] == b"\x89PNG"
     one_hot_labels = one_hot(np.random.default_rng(0).permutation(np.arange(40) % NUM_CLASSES))
-    indices, columns = export._grid_layout(one_hot_labels, 40)
+    indices, columns = grid_layout(one_hot_labels, 40)
     assert columns == 4 and len(indices) == 40
     rows = one_hot_labels[indices].argmax(axis=1).reshape(NUM_CLASSES, columns)
     np.testing.assert_array_equal(rows, np.repeat(np.arange(NUM_CLASSES)[:, None], columns, 1))
@@ -189,6 +191,8 @@ def test_representative_samples_with_labels(cvae, digits, tmp_path):
         num_verification_samples=10,
         num_calibration_samples=10,
         latency_repeats=1,
+        batch1_variant=False,
+        micro=False,
         verbose=0,
     )
     images, labels = digits[0][:6], digits[1][:6]
@@ -218,6 +222,8 @@ def test_upsampling2d_decoder_falls_back_to_batch1(generator, tmp_path):
         formats=("float32",),
         num_verification_samples=20,
         latency_repeats=1,
+        batch1_variant=False,
+        micro=False,
         verbose=0,
     )
     variant = report.variants["float32"]

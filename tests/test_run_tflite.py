@@ -36,6 +36,7 @@ def decoder_files(tmp_path_factory):
         num_calibration_samples=8,
         batch1_variant=True,
         latency_repeats=1,
+        micro=False,
         verbose=0,
     )
     return vae, directory

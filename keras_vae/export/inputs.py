@@ -12,29 +12,12 @@ _GRID_COLUMNS = 8
 
 def is_conditional(model) -> bool:
     """The model contract's `is_conditional` (a decoder that also takes a one-hot condition)."""
-    if hasattr(model, "is_conditional"):
-        return bool(model.is_conditional)
-    return hasattr(model, "num_classes")  # TEMPORARY until the model contract lands
+    return bool(model.is_conditional)
 
 
 def decode_mean(model, z, condition=None):
     """The decoder mean for latents (and a condition) as a tensor, through the model contract."""
-    if hasattr(model, "decode_tensors"):
-        return model.output_mean(model.decode_tensors(z, condition, training=False))
-    inputs = z if condition is None else [z, condition]  # TEMPORARY until the contract lands
-    return model.output_mean(model.decoder(inputs, training=False))
-
-
-def _encode_tensors(model, x, condition):
-    if hasattr(model, "encode_tensors"):
-        return model.encode_tensors(x, condition)
-    return model.encoder(x if condition is None else [x, condition], training=False)  # TEMPORARY
-
-
-def _condition_from_labels(model, labels, n):
-    if hasattr(model, "condition_from_labels"):
-        return model.condition_from_labels(labels, n=n, method="export")
-    return model.one_hot_labels(labels, "representative_samples", "export", expected_count=n)
+    return model.output_mean(model.decode_tensors(z, condition, training=False))
 
 
 def balanced_one_hot(num_classes, n, rng) -> np.ndarray:
@@ -63,7 +46,13 @@ def representative_inputs(model, samples, rng, method) -> dict:
     array = np.asarray(samples)
     condition = None
     if labels is not None:
-        condition = _condition_from_labels(model, labels, len(array))
+        try:
+            condition = model.condition_from_labels(labels, n=len(array), method="export")
+        except ValueError as error:
+            raise ValueError(
+                f"{method} expects `representative_samples` as (images or latents, labels) with"
+                f" valid labels: {error}"
+            ) from None
     if array.ndim == 2 and array.shape[1] == model.latent_dim:
         inputs = {"z": model.check_latents(array, "representative_samples", "export")}
         if conditional:
@@ -82,8 +71,8 @@ def representative_inputs(model, samples, rng, method) -> dict:
         )
     images = model.check_images(array, "representative_samples", "export")
     encoded = [
-        _encode_tensors(
-            model, images[i : i + 256], None if condition is None else condition[i : i + 256]
+        model.encode_tensors(
+            images[i : i + 256], None if condition is None else condition[i : i + 256]
         )
         for i in range(0, len(images), 256)
     ]

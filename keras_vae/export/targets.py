@@ -99,8 +99,8 @@ def encoder_target(model, options, representative_samples, method) -> ExportTarg
     if export_inputs.is_conditional(model):
         raise ValueError(
             f"{method} expects a `model` whose encoder takes images only (VAE or AutoEncoder);"
-            " got a conditional model, whose encoder also takes labels. Export its decoder with"
-            " export_decoder()."
+            f" got a {type(model).__name__}, whose encoder also takes labels. Export its decoder"
+            " with export_decoder()."
         )
     if options.uint8_output or options.c_array:
         raise ValueError(
