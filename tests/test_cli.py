@@ -253,6 +253,7 @@ def test_export_reports_a_bad_format_in_one_line(saved_vae, tmp_path, capsys):
     assert not (tmp_path / "e").exists()
 
 
+@pytest.mark.large
 def test_train_writes_a_model_pools_and_mixture_that_evaluate_reads(tmp_path, capsys, mnist_sample):
     from keras_vae.samplers import load_sampler
 
@@ -323,6 +324,7 @@ def shapes_run(tmp_path_factory):
     return run
 
 
+@pytest.mark.large
 def test_train_on_shapes_keys_the_pools_by_class_name(shapes_run, tmp_path, capsys):
     from keras_vae.data import SHAPE_NAMES
 
@@ -340,6 +342,7 @@ def test_train_on_shapes_keys_the_pools_by_class_name(shapes_run, tmp_path, caps
     assert "--pool '7' is not one of the pools ['circle', 'cross', 'ring', 'square'" in err
 
 
+@pytest.mark.large
 def test_train_on_a_folder_of_images(tmp_path, capsys):
     from keras_vae.data import write_shapes_folder
 

@@ -63,7 +63,7 @@ def draw_shape(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
     fine = size * SUPERSAMPLING
     grid = (np.arange(fine, dtype=np.float32) + 0.5) / fine  # pixel centres in (0, 1)
     y, x = np.meshgrid(grid, grid, indexing="ij")
-    radius = rng.uniform(0.22, 0.36)
+    radius = rng.uniform(0.3, 0.45)
     centre = rng.uniform(radius, 1.0 - radius, size=2)
     rotation = rng.uniform(0, 2 * np.pi)
     dx, dy = x - centre[0], y - centre[1]
