@@ -4,6 +4,30 @@ import keras
 from keras import ops
 
 
+def _nearest_upsample(inputs, factor):
+    """Nearest-neighbour resize whose gradient is a reshape and a sum, so XLA can compile it.
+
+    The forward pass stays the resize op (TFLite's builtin `RESIZE_NEAREST_NEIGHBOR`, an int8
+    op); its own gradient, `ResizeNearestNeighborGrad`, has no XLA kernel on CPU, so training
+    under `jit_compile=True` failed. With an integer factor each input pixel feeds a
+    `factor x factor` block of the output, and its gradient is the sum over that block.
+    """
+    height, width = inputs.shape[1], inputs.shape[2]
+
+    @ops.custom_gradient
+    def upsample(x):
+        def gradient(*args, upstream=None):
+            upstream = args[0] if upstream is None else upstream
+            channels = ops.shape(upstream)[-1]
+            blocks = ops.reshape(upstream, (-1, height, factor, width, factor, channels))
+            return ops.sum(blocks, axis=(2, 4))
+
+        size = (height * factor, width * factor)
+        return ops.image.resize(x, size, interpolation="nearest"), gradient
+
+    return upsample(inputs)
+
+
 @keras.saving.register_keras_serializable(package="keras_vae")
 class NearestUpsampling(keras.layers.Layer):
     """Repeats each pixel `factor` times along height and width (nearest-neighbour).
@@ -31,8 +55,7 @@ class NearestUpsampling(keras.layers.Layer):
                 "NearestUpsampling expects inputs with a static height and width; got shape"
                 f" {tuple(inputs.shape)}."
             )
-        size = (height * self.factor, width * self.factor)
-        return ops.image.resize(inputs, size, interpolation="nearest")
+        return _nearest_upsample(inputs, self.factor)
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape

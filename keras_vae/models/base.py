@@ -12,6 +12,7 @@ from keras_vae import losses, validation
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
 from keras_vae.layers.sampling import Sampling
+from keras_vae.models import network_checks, standalone
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -139,8 +140,20 @@ class BaseAutoEncoder(keras.Model):
                 shape=(), initializer="zeros", trainable=True, name="output_log_var"
             )
         self.trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
+        # Built through Keras's `build()`, which records the input shapes, then called once on
+        # the zero probe batch: `Model.export()` needs both, and the networks are checked here,
+        # where a user who passed the wrong network learns it.
+        probe = self.network_probes()[0]
+        self.build(keras.tree.map_structure(lambda t: (None, *t.shape[1:]), probe))
+        self(probe)
+
+    def build(self, input_shape=None):
+        """Builds the networks by running them on zero probe batches and checks them.
+
+        Subclasses that add variables create them here (before calling this), as Keras
+        locks a model's state once it is built.
+        """
         self._check_networks()
-        self.built = True
 
     # Construction -------------------------------------------------------------------------
 
@@ -153,40 +166,7 @@ class BaseAutoEncoder(keras.Model):
         return ops.zeros((1, *self.image_shape)), ops.zeros((1, self.latent_dim)), "images", "z"
 
     def _check_networks(self):
-        """Runs both networks once on zeros: builds their weights and checks the contracts."""
-        owner = type(self).__name__
-        for name, net in (("encoder", self.encoder), ("decoder", self.decoder)):
-            if not isinstance(net, keras.layers.Layer):
-                raise TypeError(
-                    f"{owner} expects `{name}` as a keras Layer or Model; got {type(net).__name__}."
-                )
-        encoder_input, decoder_input, encoder_from, decoder_from = self.network_probes()
-        encoded = self.encoder(encoder_input)
-        if self.probabilistic:
-            if not isinstance(encoded, list | tuple) or len(encoded) != 2:
-                raise ValueError(
-                    f"{owner} expects `encoder` to return (z_mean, z_log_var) from"
-                    f" {encoder_from}; got {type(encoded).__name__}."
-                )
-            shapes = [tuple(t.shape) for t in encoded]
-        else:
-            if isinstance(encoded, list | tuple):
-                raise ValueError(
-                    f"{owner} expects `encoder` to return one tensor z; got {len(encoded)} outputs."
-                )
-            shapes = [tuple(encoded.shape)]
-        if any(shape != (1, self.latent_dim) for shape in shapes):
-            raise ValueError(
-                f"{owner} expects `encoder` outputs of shape (None, {self.latent_dim}); got"
-                f" {[(None, *s[1:]) for s in shapes]}."
-            )
-        decoded = self.decoder(decoder_input)
-        if tuple(decoded.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"{owner} expects `decoder` outputs of shape (None, "
-                f"{', '.join(map(str, self.image_shape))}) from {decoder_from}; got (None, "
-                f"{', '.join(map(str, decoded.shape[1:]))})."
-            )
+        network_checks.check_networks(self)
 
     # The model contract: what evaluation, latent tools, callbacks and export call -----------
 
@@ -220,13 +200,28 @@ class BaseAutoEncoder(keras.Model):
         """The encoder's outputs for images `x` as float32 tensors: `(z_mean, z_log_var)` for
         a VAE, `z` for an autoencoder. No input checks: for graphs and batched loops."""
         self._check_no_condition(condition, "encode_tensors")
-        return as_float32(self.encoder(x, training=training))
+        encoded = self.encoder(x, training=training)
+        return as_float32(network_checks.posterior_outputs(self, encoded))
 
     def decode_tensors(self, z, condition=None, training=False):
         """The decoder's raw output for latent vectors `z` (logits for Bernoulli, means for
         Gaussian) as float32 tensors; `output_mean` turns it into images."""
         self._check_no_condition(condition, "decode_tensors")
         return as_float32(self.decoder(z, training=training))
+
+    def decoder_model(self, output="mean"):
+        """The decoder as a plain functional `keras.Model` sharing this model's weights, for
+        Keras's own tools: `vae.decoder_model().export("decoder.tflite", format="litert")`.
+
+        Inputs `z` (and one-hot `labels` for a conditional model); output the images (the
+        mean of p(x | z)), or the raw logits with `output="raw"`; float32.
+        """
+        return standalone.decoder_model(self, output)
+
+    def encoder_model(self):
+        """The encoder as a plain functional `keras.Model` sharing this model's weights:
+        images (and one-hot `labels`) -> `[z_mean, z_log_var]` (VAE) or `z`, float32."""
+        return standalone.encoder_model(self)
 
     # Distribution of the outputs ------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from keras import ops
 from keras_vae import validation
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
+from keras_vae.models import network_checks
 from keras_vae.models.base import as_float32
 from keras_vae.models.vae import VAE
 
@@ -183,7 +184,8 @@ class ConditionalVAE(VAE):
     def encode_tensors(self, x, condition=None, training=False):
         """`(z_mean, z_log_var)` of images `x` given one-hot `condition`, as float32 tensors."""
         self._check_condition(condition, "encode_tensors")
-        return as_float32(self.encoder([x, condition], training=training))
+        encoded = self.encoder([x, condition], training=training)
+        return as_float32(network_checks.posterior_outputs(self, encoded))
 
     def decode_tensors(self, z, condition=None, training=False):
         """The decoder's logits (or means) for `z` given one-hot `condition`, float32."""

@@ -48,17 +48,20 @@ class VAE(BaseAutoEncoder):
     loss_names = ("loss", "reconstruction_loss", "kl_loss")
 
     def __init__(self, *args, beta=1.0, free_bits=0.0, **kwargs):
-        super().__init__(*args, **kwargs)
         if not isinstance(beta, int | float) or isinstance(beta, bool) or beta < 0:
             raise ValueError(f"VAE expects `beta` as a float >= 0; got {beta!r}.")
         if not isinstance(free_bits, int | float) or isinstance(free_bits, bool) or free_bits < 0:
             raise ValueError(f"VAE expects `free_bits` as a float >= 0; got {free_bits!r}.")
+        super().__init__(*args, **kwargs)
         self.beta = float(beta)
         self.free_bits = float(free_bits)
+
+    def build(self, input_shape=None):
         # Scaled by callbacks such as KL warm-up; a variable, so changing it never retraces.
         self.kl_weight = self.add_weight(
             shape=(), initializer="ones", trainable=False, name="kl_weight"
         )
+        super().build(input_shape)
 
     def compute_losses(self, x, training=False):
         z_mean, z_log_var = self.encode_tensors(x, training=training)
