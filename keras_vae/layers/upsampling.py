@@ -36,7 +36,8 @@ class NearestUpsampling(keras.layers.Layer):
     from the static input shape, so a graph traced with a dynamic batch size keeps its image
     sizes and converts to TFLite's builtin `RESIZE_NEAREST_NEIGHBOR` (which `UpSampling2D`
     does not: its traced output has unknown height and width, and the next convolution
-    cannot be converted).
+    cannot be converted). Its gradient is written as a reshape and a sum, so a decoder using it
+    trains under `jit_compile=True` (XLA has no CPU kernel for the resize's own gradient).
 
     Args:
         factor: int. Upsampling factor for height and width. Defaults to `2`.

@@ -80,7 +80,15 @@ class BaseAutoEncoder(keras.Model):
     Networks: `encoder` is any Keras layer or model mapping images of `input_shape` to
     `(z_mean, z_log_var)` (or to `z` for a deterministic model), `decoder` any layer or model
     mapping `(batch, latent_dim)` to unactivated outputs of `input_shape` (logits for
-    Bernoulli, means for Gaussian). Both are checked once at construction on a zero batch.
+    Bernoulli, means for Gaussian). Both are checked once at construction: the output count
+    and shapes, and for Bernoulli that the decoder gives logits (a final sigmoid or softmax is
+    refused, outputs all in [0, 1] warned). An encoder returning `[z_mean, z_log_var, z]`, as
+    in the keras-io VAE example, is accepted and its first two outputs used.
+
+    Code that works with any model calls the contract instead of asking for the class:
+    `is_conditional`, `condition_from_labels`, `encode_tensors`, `decode_tensors` and
+    `sample(..., sampler=)`; `decoder_model()`/`encoder_model()` give the networks as
+    functional models for Keras's own export.
     """
 
     probabilistic = True
