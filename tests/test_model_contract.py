@@ -8,7 +8,7 @@ import tensorflow as tf
 from keras import ops
 
 import keras_vae
-from keras_vae.models.base import cluster_worker_count
+from keras_vae.models.distribution import cluster_worker_count
 
 SHAPE = (8, 8, 1)
 

@@ -13,6 +13,7 @@ from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
 from keras_vae.layers.sampling import Sampling
 from keras_vae.models import network_checks, standalone
+from keras_vae.models.distribution import is_multi_worker, replica_count
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 
@@ -25,35 +26,6 @@ FLOAT16_INITIAL_LOSS_SCALE = 2.0**6
 def recommended_optimizer():
     """The optimizer `compile()` uses when none is given: Adam with a learning rate of 1e-3."""
     return keras.optimizers.Adam(learning_rate=1e-3)
-
-
-def _replica_count() -> int:
-    return tf.distribute.get_strategy().num_replicas_in_sync
-
-
-def cluster_worker_count(cluster_resolver) -> int:
-    """How many workers a `MultiWorkerMirroredStrategy` counts in its cluster.
-
-    The public-API form of what TensorFlow computes for the private
-    `strategy.extended._in_multi_worker_mode()` (which Keras asks before reducing step
-    outputs across workers): the chief and worker tasks, or the evaluators for an evaluator;
-    one for a local strategy with an empty cluster. `tests/test_multi_worker_predicate.py`
-    compares both, so a change upstream fails there.
-    """
-    spec = cluster_resolver.cluster_spec().as_dict()
-    if not spec:
-        return 1
-    if cluster_resolver.task_type == "evaluator":
-        return len(spec.get("evaluator", []))
-    return len(spec.get("chief", [])) + len(spec.get("worker", []))
-
-
-def _is_multi_worker() -> bool:
-    strategy = tf.distribute.get_strategy()
-    return (
-        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        and cluster_worker_count(strategy.cluster_resolver) > 1
-    )
 
 
 def as_float32(outputs):
@@ -307,7 +279,7 @@ class BaseAutoEncoder(keras.Model):
         for tracker in self.trackers:
             tracker.update_state(per_example[tracker.name])
         results = {tracker.name: tracker.result() for tracker in self.trackers}
-        if _is_multi_worker():
+        if is_multi_worker():
             # Keras reduces step outputs across workers with `reduce(MEAN, axis=0)`, which
             # fails on scalars (tensorflow/tensorflow#72388); shape (1,) reduces to a scalar.
             results = {name: ops.reshape(value, (1,)) for name, value in results.items()}
@@ -321,7 +293,7 @@ class BaseAutoEncoder(keras.Model):
                 objective = objective + ops.sum(self.losses)
             # Each replica sees its share of the global batch and the optimizer sums the
             # gradients over replicas, so the per-replica mean is divided by their count.
-            scaled = self.optimizer.scale_loss(objective / _replica_count())
+            scaled = self.optimizer.scale_loss(objective / replica_count())
         gradients = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply_gradients(zip(gradients, self.trainable_variables))
         return self._update_trackers(per_example)
