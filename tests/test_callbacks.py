@@ -208,6 +208,10 @@ def test_projector_pads_codes_below_three_dimensions_with_zero_columns(tmp_path,
     np.testing.assert_array_equal(tensor[:, :latent_dim], codes)
     assert (tensor[:, latent_dim:] == 0).all()
     assert (tmp_path / "latent_codes_metadata.tsv").read_text().startswith("digit\tindex\n")
+    # An event file makes the folder a run, the only folders the projector looks in.
+    ((step, text),) = read_events(tmp_path)["latent_codes"]
+    assert f"6 latent codes of {latent_dim} dimensions, padded to 3" in text.item().decode()
+    assert "Color by: digit" in text.item().decode()
 
 
 def test_embedding_projector_bad_input(tmp_path):

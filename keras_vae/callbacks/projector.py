@@ -52,10 +52,18 @@ def write_embedding_projector(
 
     Writes the codes as a checkpointed variable, `<name>_metadata.tsv` (a header line, then
     `label_name` and the row index of each code), `<name>_sprite.png` when `images` are
-    given, and `projector_config.pbtxt` tying them together.
+    given, `projector_config.pbtxt` tying them together, and a one-line text summary saying
+    what the codes are: the projector only looks in folders TensorBoard lists as runs, and a
+    folder is a run when it holds an event file.
+
+    Give the codes a folder of their own, with no runs below it (e.g.
+    `<logdir>/latent_codes/vae`, beside `<logdir>/vae`): the projector also reads the
+    checkpoint of a run's parent folder, so codes written into a model's run folder would
+    show up again, without their labels and thumbnails, under its `train` and `validation`
+    runs.
 
     Args:
-        log_dir: str or path. Created if missing; give TensorBoard this folder or a parent.
+        log_dir: str or path. Created if missing; give TensorBoard a parent of this folder.
         codes: float array `(n, latent_dim)`, e.g. `z_mean` of the test set.
         labels: array `(n,)` or None. The class of each code, for colouring.
         images: float array `(n, h, w[, c])` in [0, 1] or None. Thumbnails (sprite image).
@@ -63,14 +71,16 @@ def write_embedding_projector(
         label_name: str. Column name of `labels` in the projector. Defaults to `"label"`.
 
     Returns:
-        A dict of the files written: `checkpoint`, `config`, and `metadata`/`sprite` when
-        written.
+        A dict of what was written: `checkpoint`, `config`, `events` (the folder of the
+        text summary), and `metadata`/`sprite` when written.
 
     Example:
     ```python
     z_mean, _ = vae.encode(x_test[:2000])
-    write_embedding_projector("runs/tensorboard", z_mean, y_test[:2000], x_test[:2000],
-                              label_name="digit")
+    write_embedding_projector(
+        "runs/tensorboard/latent_codes/vae", z_mean, y_test[:2000], x_test[:2000],
+        label_name="digit",
+    )
     ```
     """
     from tensorboard.plugins import projector
@@ -119,4 +129,15 @@ def write_embedding_projector(
     written["checkpoint"] = checkpoint.save(str(log_dir / f"{name}.ckpt"))
     projector.visualize_embeddings(str(log_dir), config)
     written["config"] = str(log_dir / "projector_config.pbtxt")
+    padded = f", padded to {PROJECTOR_DIMENSIONS}" if codes.shape[1] < PROJECTOR_DIMENSIONS else ""
+    colour = f' "Color by: {label_name}" colours them by class.' if labels is not None else ""
+    writer = tf.summary.create_file_writer(str(log_dir))
+    with writer.as_default(step=0):
+        tf.summary.text(
+            name,
+            f"{len(codes)} latent codes of {codes.shape[1]} dimensions{padded}: open the"
+            f" PROJECTOR tab and pick this run.{colour}",
+        )
+    writer.close()
+    written["events"] = str(log_dir)
     return written
