@@ -1,0 +1,242 @@
+"""Where one epoch of the example's VAE goes: training steps, validation, each callback, and
+the input pipeline alone.
+
+Builds the VAE, the data pipeline and the callbacks exactly as `examples/mnist_vae.py` does
+at its defaults (its own `parse_args` and `load_data`), trains a few epochs with every
+callback wrapped in a timer, and prints, per epoch (the first, which traces the graphs, is
+left out of the means):
+
+- training steps: the train function's calls, waiting for input included;
+- validation: the evaluation `fit` runs at the end of each epoch;
+- each callback: the time spent in its hooks (checkpoint saves, backup, TensorBoard, image
+  logger, NaN guard, KL warm-up);
+- the input pipeline alone: one pass over the training `tf.data` pipeline with no model;
+- the callbacks' share of the epoch, against the target of at most 10%.
+
+    python benchmarks/epoch_profile.py                 # about 4 epochs of the example's VAE
+    python benchmarks/epoch_profile.py --epochs 6 --dataset sample
+"""
+
+import argparse
+import collections
+import importlib.util
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "mnist_vae.py"
+TARGET_SHARE = 0.10
+HOOKS = (
+    "on_train_begin",
+    "on_train_end",
+    "on_epoch_begin",
+    "on_epoch_end",
+    "on_train_batch_begin",
+    "on_train_batch_end",
+    "on_test_begin",
+    "on_test_end",
+    "on_test_batch_begin",
+    "on_test_batch_end",
+)
+
+
+def load_example():
+    spec = importlib.util.spec_from_file_location("mnist_vae_example", EXAMPLE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class Timed(keras.callbacks.Callback):
+    """Runs `callback`'s hooks and adds up the seconds each epoch spends in them."""
+
+    def __init__(self, callback, clock):
+        super().__init__()
+        self.callback, self.clock = callback, clock
+        self.seconds = collections.defaultdict(float)  # epoch -> seconds
+        for hook in HOOKS:
+            setattr(self, hook, self._timed(hook))
+
+    def set_model(self, model):
+        super().set_model(model)
+        self.callback.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        self.callback.set_params(params)
+
+    def _timed(self, hook):
+        inner = getattr(self.callback, hook)
+
+        def run(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                self.seconds[self.clock.epoch] += time.perf_counter() - start
+
+        return run
+
+
+class Clock(keras.callbacks.Callback):
+    """First in the list: the epoch's wall time, its training steps and its validation."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = -1
+        self.wall, self.steps, self.validation = (collections.defaultdict(float) for _ in "abc")
+        self.first_step = {}
+        self._epoch_start = self._batch_start = self._test_start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        now = time.perf_counter()
+        if self._epoch_start is not None:
+            self.wall[self.epoch] = now - self._epoch_start
+        self.epoch, self._epoch_start = epoch, now
+
+    def on_train_end(self, logs=None):
+        self.wall[self.epoch] = time.perf_counter() - self._epoch_start
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._batch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        seconds = time.perf_counter() - self._batch_start
+        self.steps[self.epoch] += seconds
+        self.first_step.setdefault(self.epoch, seconds)
+
+    def on_test_begin(self, logs=None):
+        self._test_start = time.perf_counter()
+
+    def on_test_end(self, logs=None):
+        self.validation[self.epoch] += time.perf_counter() - self._test_start
+
+
+def callback_name(callback) -> str:
+    names = {
+        "AtomicCheckpoint": "checkpoint saves (last + best .keras)",
+        "ResumableBackup": "backup to resume from (weights .h5)",
+        "TensorBoard": "TensorBoard scalars",
+        "VAEImageLogger": "image logger (images, histograms, KL)",
+        "NaNGuard": "NaN guard",
+        "KLWarmup": "KL warm-up",
+    }
+    return names.get(type(callback).__name__, type(callback).__name__)
+
+
+def example_callbacks(example, model, data, args, log_dir: pathlib.Path) -> list:
+    """The list `examples/mnist_vae.py`'s `train` builds, in its order."""
+    from keras_vae.callbacks import KLWarmup, VAEImageLogger, reliable_callbacks
+
+    run_dir, name = log_dir.parent.parent, log_dir.name
+    callbacks = reliable_callbacks(
+        run_dir / "backup" / name,
+        last_path=run_dir / "checkpoints" / f"{name}_last.keras",
+        best_path=run_dir / "checkpoints" / f"{name}_best.keras",
+        save_freq=100,
+    )
+    if args.kl_warmup:
+        callbacks.append(KLWarmup(warmup_steps=args.kl_warmup))
+    callbacks += [
+        keras.callbacks.TensorBoard(str(log_dir)),
+        VAEImageLogger(log_dir, data.test_images[:500], seed=args.seed),
+    ]
+    return callbacks
+
+
+def pipeline_seconds(dataset) -> tuple[float, int]:
+    start, images = time.perf_counter(), 0
+    for batch in dataset:
+        images += int(keras.ops.shape(batch[0] if isinstance(batch, tuple) else batch)[0])
+    return time.perf_counter() - start, images
+
+
+def cpu_name() -> str:
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=int, default=4, help="Default: 4 (the first is traced).")
+    parser.add_argument("--dataset", default=None, help="The example's --dataset; its default.")
+    options = parser.parse_args(argv)
+    if options.epochs < 2:
+        parser.error("--epochs must be >= 2: the first epoch traces the graphs.")
+    example = load_example()
+    args = example.parse_args([] if options.dataset is None else ["--dataset", options.dataset])
+    import keras_vae
+
+    data = example.load_data(args)
+    print(f"Data: {data.description}")
+    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical cores")
+    seconds, images = pipeline_seconds(data.train)
+    seconds, images = pipeline_seconds(data.train)  # the second pass: files cached, as in fit
+    print(f"Input pipeline alone: {seconds:.2f} s per epoch ({images} images)")
+
+    keras.utils.set_random_seed(args.seed)
+    vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
+    vae.compile()
+    clock = Clock()
+    with tempfile.TemporaryDirectory() as scratch:
+        log_dir = pathlib.Path(scratch) / "tensorboard" / "vae"
+        timed = [Timed(c, clock) for c in example_callbacks(example, vae, data, args, log_dir)]
+        vae.fit(
+            data.train,
+            validation_data=data.test_images,
+            epochs=options.epochs,
+            callbacks=[clock, *timed],
+            verbose=0,
+            shuffle=False,
+        )
+    measured = list(range(1, options.epochs))
+
+    def mean(values: dict) -> float:
+        return float(np.mean([values[epoch] for epoch in measured]))
+
+    wall = mean(clock.wall)
+    rows = [("training steps (waiting for input included)", mean(clock.steps))]
+    rows.append(("  of which the first step", mean(clock.first_step)))
+    rows.append(("validation", mean(clock.validation)))
+    callback_total = 0.0
+    for callback in timed:
+        cost = mean(callback.seconds)
+        callback_total += cost
+        rows.append((callback_name(callback.callback), cost))
+    rest = wall - mean(clock.steps) - mean(clock.validation) - callback_total
+    rows.append(("the rest of fit (iterators, logs)", rest))
+    print(
+        f"\nPer epoch, mean of epochs 2-{options.epochs} (VAE, latent_dim={args.latent_dim},"
+        f" batch {args.batch_size}):"
+    )
+    print(f"{'epoch (wall)':<46}{wall:8.2f} s  100.0%")
+    for name, cost in rows:
+        print(f"{name:<46}{cost:8.2f} s  {cost / wall:6.1%}")
+    share = callback_total / wall
+    verdict = "met" if share <= TARGET_SHARE else "MISSED"
+    print(
+        f"\nCallbacks: {callback_total:.2f} s = {share:.1%} of the epoch (target <= "
+        f"{TARGET_SHARE:.0%}: {verdict})."
+    )
+    print(
+        f"Input pipeline alone: {seconds:.2f} s = {seconds / wall:.1%} of the epoch (it runs"
+        " ahead of the steps, so this is an upper bound on their wait)."
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
