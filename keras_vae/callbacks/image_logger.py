@@ -8,10 +8,8 @@ import tensorflow as tf
 
 from keras_vae import images as vae_images
 from keras_vae import latent, losses, validation
+from keras_vae.evaluation import ACTIVE_UNIT_THRESHOLD
 
-# Below this variance across the data, a latent dimension carries no information about the
-# input ("inactive unit", Burda et al. 2016).
-ACTIVE_UNIT_THRESHOLD = 0.01
 # Traversals span this many standard deviations on each side of the centre.
 TRAVERSAL_EXTENT = 3.0
 
