@@ -71,7 +71,7 @@ LATENT_DIM = 16
 EPOCHS = 20
 KL_WARMUP_STEPS = 500
 BINARIZE = "dynamic"
-MIXTURE_COMPONENTS = 10
+MIXTURE_COMPONENTS = 20
 JUDGE_EPOCHS = 10
 # Draws judged per model and sampler, and how many of them the figure shows.
 GENERATED, SHOWN = 1000, 16
