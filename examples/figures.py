@@ -98,10 +98,11 @@ def draw_prior_samples(samples: dict, verdicts: dict | None = None, columns: int
     columns = min(columns, count)
     rows = -(-count // columns)
     labelled = bool(verdicts)
-    figure = new_figure(0.75 * columns * len(samples) + 0.4, 0.85 * rows + 1.2 + 0.2 * labelled)
+    figure = new_figure(0.75 * columns * len(samples) + 0.4, (0.75 + 0.2 * labelled) * rows + 0.5)
     panels = np.atleast_1d(figure.subfigures(1, len(samples), wspace=0.04))
     for panel, (name, images) in zip(panels, samples.items()):
         axes = panel.subplots(rows, columns, squeeze=False)
+        panel.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.85, wspace=0.1)
         digits, probabilities = verdicts.get(name, (None, None))
         for index, axis in enumerate(axes.flat):
             if index >= len(images):
@@ -124,7 +125,7 @@ def draw_prior_samples(samples: dict, verdicts: dict | None = None, columns: int
     caption = "The same random draws z ~ N(0, I), decoded by each model"
     if labelled:
         caption += "\nover each image: the judge's digit and its probability (red: below 0.9)"
-    figure.suptitle(caption, y=1.06 + 0.04 * labelled)
+    figure.suptitle(caption, y=1.0 + 0.12 * labelled)
     return figure
 
 
@@ -265,11 +266,19 @@ def interpolation_rows(models: dict, start: np.ndarray, end: np.ndarray, steps: 
 
 def draw_interpolation(models: dict, start, end, steps: int = 10, labels=None):
     rows = interpolation_rows(models, start, end, steps)
-    what = f"a {labels[0]} to a {labels[1]}" if labels is not None else "one test digit to another"
+
+    def digit(label):
+        return f"{'an' if str(label) == '8' else 'a'} {label}"
+
+    what = (
+        f"{digit(labels[0])} to {digit(labels[1])}"
+        if labels is not None
+        else "one digit to another"
+    )
     return _image_rows(
         rows,
-        f"From {what} (originals at both ends): walking through a latent space changes the"
-        "\nshape stroke by stroke, while blending pixels only fades one digit into the other",
+        f"From {what} (originals at both ends): each model decodes the straight line between"
+        "\nthe two codes; the bottom row blends the pixels, which only superimposes the two digits",
     )
 
 
