@@ -122,7 +122,7 @@ def draw_prior_samples(samples: dict, verdicts: dict | None = None, columns: int
             sure = int(np.sum(np.asarray(probabilities) >= 0.9))
             title += f": {sure} of {len(images)} read as a digit with p >= 0.9"
         panel.suptitle(title, fontsize=10)
-    caption = "The same random draws z ~ N(0, I), decoded by each model"
+    caption = "Random draws, one panel per model and sampler (named in each title)"
     if labelled:
         caption += "\nover each image: the judge's digit and its probability (red: below 0.9)"
     figure.suptitle(caption, y=1.0 + 0.12 * labelled)
@@ -132,7 +132,7 @@ def draw_prior_samples(samples: dict, verdicts: dict | None = None, columns: int
 def plot_prior_samples(
     samples: dict, path, verdicts: dict | None = None, columns: int = 8
 ) -> pathlib.Path:
-    """Images decoded from the same random N(0, I) draws, one panel per model, side by side.
+    """Images decoded from random draws, one panel per model and sampler, side by side.
 
     The VAE was trained to put its codes where the prior draws are; the autoencoder was not,
     so its draws land wherever its decoder happens to map them.

@@ -137,7 +137,8 @@ def add_training_arguments(
     parser.add_argument(
         "--epochs", type=positive_int, default=default_epochs, help=f"Default: {default_epochs}."
     )
-    parser.add_argument("--latent-dim", type=positive_int, default=2, help="Default: 2.")
+    # %(default)s: the example sets its own default with set_defaults.
+    parser.add_argument("--latent-dim", type=positive_int, default=2, help="Default: %(default)s.")
     parser.add_argument(
         "--beta",
         type=non_negative_float,
