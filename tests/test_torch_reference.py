@@ -56,4 +56,5 @@ def test_initialisation_is_glorot_uniform_with_zero_biases():
     limit = np.sqrt(6.0 / (256 + 3136))
     assert float(weight.abs().max()) <= limit
     assert float(weight.abs().max()) > 0.9 * limit
-    assert all(float(m.bias.abs().max()) == 0.0 for m in (reference.decoder.project,))
+    biases = [m.bias.detach() for m in reference.modules() if isinstance(m, torch.nn.Linear)]
+    assert all(float(b.abs().max()) == 0.0 for b in biases)
