@@ -132,26 +132,6 @@ def callback_name(callback) -> str:
     return names.get(type(callback).__name__, type(callback).__name__)
 
 
-def example_callbacks(example, model, data, args, log_dir: pathlib.Path) -> list:
-    """The list `examples/mnist_vae.py`'s `train` builds, in its order."""
-    from keras_vae.callbacks import KLWarmup, VAEImageLogger, reliable_callbacks
-
-    run_dir, name = log_dir.parent.parent, log_dir.name
-    callbacks = reliable_callbacks(
-        run_dir / "backup" / name,
-        last_path=run_dir / "checkpoints" / f"{name}_last.keras",
-        best_path=run_dir / "checkpoints" / f"{name}_best.keras",
-        save_freq=100,
-    )
-    if args.kl_warmup:
-        callbacks.append(KLWarmup(warmup_steps=args.kl_warmup))
-    callbacks += [
-        keras.callbacks.TensorBoard(str(log_dir)),
-        VAEImageLogger(log_dir, data.test_images[:500], seed=args.seed),
-    ]
-    return callbacks
-
-
 def pipeline_seconds(dataset) -> tuple[float, int]:
     start, images = time.perf_counter(), 0
     for batch in dataset:
@@ -193,7 +173,7 @@ def main(argv=None) -> int:
     clock = Clock()
     with tempfile.TemporaryDirectory() as scratch:
         log_dir = pathlib.Path(scratch) / "tensorboard" / "vae"
-        timed = [Timed(c, clock) for c in example_callbacks(example, vae, data, args, log_dir)]
+        timed = [Timed(c, clock) for c in example.training_callbacks(vae, data, args, log_dir)]
         vae.fit(
             data.train,
             validation_data=data.test_images,

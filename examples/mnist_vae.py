@@ -152,9 +152,8 @@ def build_models(args) -> dict:
     }
 
 
-def train(model, data: Data, args, log_dir: pathlib.Path):
-    """Fits `model` with TensorBoard logging and returns its `History.history`."""
-    model.compile()
+def training_callbacks(model, data: Data, args, log_dir: pathlib.Path) -> list:
+    """The callbacks of one model's `fit`: reliable saves, KL warm-up, TensorBoard."""
     # Checkpoints and the backup that `--resume` continues from sit beside `tensorboard/`.
     run_dir, name = log_dir.parent.parent, log_dir.name
     callbacks = reliable_callbacks(
@@ -167,10 +166,16 @@ def train(model, data: Data, args, log_dir: pathlib.Path):
     if model.probabilistic and args.kl_warmup:
         # Before TensorBoard, so that the logged epoch carries the KL weight.
         callbacks.append(KLWarmup(warmup_steps=args.kl_warmup))
-    callbacks += [
+    return callbacks + [
         keras.callbacks.TensorBoard(str(log_dir)),
         VAEImageLogger(log_dir, data.test_images[:500], seed=args.seed),
     ]
+
+
+def train(model, data: Data, args, log_dir: pathlib.Path):
+    """Fits `model` with TensorBoard logging and returns its `History.history`."""
+    model.compile()
+    callbacks = training_callbacks(model, data, args, log_dir)
     print(f"\nTraining the {type(model).__name__} ({args.epochs} epochs)")
     history = model.fit(
         data.train,
@@ -443,8 +448,14 @@ def main(argv=None) -> int:
         pathlib.Path(generation.mixtures["VAE"].save(out / "mixture.json", overwrite=args.resume))
     )
     codes = figures.latent_codes(models["VAE"], data.test_images[:2000])
+    # A folder of its own: codes inside a model's run would reappear unlabelled under its
+    # train/ and validation/ runs (see write_embedding_projector).
     projector = write_embedding_projector(
-        out / "tensorboard", codes, data.test_labels[:2000], data.test_images[:2000]
+        out / "tensorboard" / "latent_codes" / "vae",
+        codes,
+        data.test_labels[:2000],
+        data.test_images[:2000],
+        label_name="digit",
     )
     files.extend(pathlib.Path(projector[key]) for key in ("metadata", "sprite", "config"))
     if args.export:

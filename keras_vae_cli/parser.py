@@ -153,6 +153,11 @@ def _add_export(commands) -> None:
     export.add_argument("--uint8-output", action="store_true", help="Emit uint8 pixels.")
     export.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
     export.add_argument("--overwrite", action="store_true", help="Replace earlier exports.")
+    export.add_argument(
+        "--c-array",
+        action="store_true",
+        help="Also write decoder_int8_data.cc/.h for firmware (needs int8 and tflite-micro).",
+    )
     export.set_defaults(command_module="export")
 
 

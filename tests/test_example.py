@@ -23,10 +23,10 @@ FIGURES = [
 MODELS = ["autoencoder.keras", "vae.keras", "mixture.json"]
 ROWS = ["AutoEncoder, random codes", "VAE, prior N(0, I)", "VAE + mixture", "AutoEncoder + mixture"]
 PROJECTOR = [
-    "tensorboard/projector_config.pbtxt",
-    "tensorboard/latent_codes_metadata.tsv",
-    "tensorboard/latent_codes_sprite.png",
-    "tensorboard/checkpoint",
+    "tensorboard/latent_codes/vae/projector_config.pbtxt",
+    "tensorboard/latent_codes/vae/latent_codes_metadata.tsv",
+    "tensorboard/latent_codes/vae/latent_codes_sprite.png",
+    "tensorboard/latent_codes/vae/checkpoint",
 ]
 EXPORT = ["export/saved_model/saved_model.pb", "export/decoder_float32.tflite", "export/report.md"]
 

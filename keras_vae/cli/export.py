@@ -7,7 +7,12 @@ def run(args) -> None:
     from keras_vae.export import export_decoder
 
     model = load_model(args.model)
-    kwargs = {"overwrite": args.overwrite, "seed": args.seed, "uint8_output": args.uint8_output}
+    kwargs = {
+        "overwrite": args.overwrite,
+        "seed": args.seed,
+        "uint8_output": args.uint8_output,
+        "c_array": args.c_array,
+    }
     if args.formats:
         kwargs["formats"] = tuple(args.formats)
     report = export_decoder(model, args.output_dir, **kwargs)
