@@ -45,6 +45,9 @@ class Decoder(keras.layers.Layer):
     ```
     """
 
+    # Longer than our 60-line habit on purpose: a Keras constructor reads as three blocks
+    # (check and keep the arguments, create the layers per architecture, keep the config),
+    # and splitting it would scatter the layers away from the arguments that shape them.
     def __init__(
         self,
         latent_dim=2,
