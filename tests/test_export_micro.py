@@ -78,6 +78,19 @@ def test_arena_is_the_smallest_that_runs(exported):
 
 
 @needs_tflm
+def test_a_tflm_crash_is_reported_and_spares_the_caller(exported):
+    # A 16-byte arena makes TFLM's allocator dereference past its end: a segmentation fault
+    # that, in the child process, becomes a reason instead of killing this process.
+    directory, _ = exported
+    content = (directory / "decoder_int8_batch1.tflite").read_bytes()
+    row = [np.zeros((1, LATENT_DIM), np.float32)]
+    with pytest.raises(RuntimeError, match="crashed: TFLM exited with signal 11") as caught:
+        micro._child(content, row, 16)
+    assert micro._reason(caught.value) == "crashed: TFLM exited with signal 11"
+    assert not micro._runs(content, 16, row)
+
+
+@needs_tflm
 def test_resolver_lines_cover_the_ops(exported):
     _, report = exported
     result = report.variants["int8_batch1"].micro

@@ -8,9 +8,7 @@ not), its outputs against Keras and against LiteRT, the smallest tensor arena it
 `MicroMutableOpResolver` lines a firmware needs for its ops.
 """
 
-import contextlib
 import importlib.metadata
-import os
 import pathlib
 import subprocess
 import sys
@@ -66,56 +64,81 @@ def resolver_lines(ops) -> list:
     return lines
 
 
-@contextlib.contextmanager
-def _tflm_messages(sink: list):
-    """Collects what TFLM prints to the C stderr (its reasons for refusing a model)."""
-    with tempfile.TemporaryFile() as captured:
-        saved = os.dup(2)
-        os.dup2(captured.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            sink.append(captured.read().decode(errors="replace"))
-
-
-def _interpreter(content: bytes, arena_size):
-    from tflite_micro.python.tflite_micro import runtime
-
-    return runtime.Interpreter.from_bytes(content, arena_size=arena_size)
-
-
-# One arena trial, in a child process: with some arenas just too small, TFLM's allocator
-# crashes the process (a segmentation fault) instead of reporting the failure.
-_TRIAL = """
+# Every TFLM interpreter call runs in a child process: TFLM's C++ code can crash the process
+# (a segmentation fault, e.g. in a 16-byte arena) instead of raising, and a crash must not take
+# the user's process with it; it becomes the reason "crashed: TFLM exited with signal N".
+_CHILD = """
 import sys
 import numpy as np
 from tflite_micro.python.tflite_micro import runtime
 content = open(sys.argv[1], "rb").read()
 rows = np.load(sys.argv[2])
-interpreter = runtime.Interpreter.from_bytes(content, arena_size=int(sys.argv[3]))
-for index in range(len(rows.files)):
-    interpreter.set_input(rows[f"arr_{index}"], index)
-interpreter.invoke()
+arena = None if sys.argv[3] == "default" else int(sys.argv[3])
+inputs = [rows[f"arr_{index}"] for index in range(len(rows.files))]
+try:
+    interpreter = runtime.Interpreter.from_bytes(content, arena_size=arena)
+    outputs = []
+    for i in range(len(inputs[0])):
+        for index, values in enumerate(inputs):
+            interpreter.set_input(values[i : i + 1], index)
+        interpreter.invoke()
+        outputs.append(interpreter.get_output(0))
+    params = interpreter.get_output_details(0).get("quantization_parameters") or {}
+except (RuntimeError, ValueError) as error:
+    print("error: " + " ".join(str(error).split()))
+    sys.exit(3)
+np.savez(
+    sys.argv[4],
+    output=np.concatenate(outputs),
+    scales=np.asarray(params.get("scales", []), np.float64),
+    zero_points=np.asarray(params.get("zero_points", []), np.int64),
+)
 print("ran")
 """
 
 
+class _TFLMError(RuntimeError):
+    """TFLM refused the file, or its process crashed; `messages` holds what it printed."""
+
+    def __init__(self, reason: str, messages: str = ""):
+        super().__init__(reason)
+        self.messages = messages
+
+
+def _child(content: bytes, inputs: list, arena_size) -> dict:
+    """Runs the model once per example of `inputs` in a child process; raises `_TFLMError`."""
+    with tempfile.TemporaryDirectory() as work:
+        model, rows = pathlib.Path(work, "model.tflite"), pathlib.Path(work, "rows.npz")
+        outputs = pathlib.Path(work, "outputs.npz")
+        model.write_bytes(content)
+        np.savez(rows, *[np.asarray(values, np.float32) for values in inputs])
+        arena = "default" if arena_size is None else str(int(arena_size))
+        try:
+            done = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(model), str(rows), arena, str(outputs)],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        except subprocess.TimeoutExpired as error:
+            raise _TFLMError("TFLM ran past 600 s") from error
+        if done.returncode < 0:
+            raise _TFLMError(f"crashed: TFLM exited with signal {-done.returncode}", done.stderr)
+        if done.returncode != 0 or not done.stdout.strip().endswith("ran"):
+            error = [line for line in done.stdout.splitlines() if line.startswith("error: ")]
+            reason = error[-1][len("error: ") :] if error else f"exit status {done.returncode}"
+            raise _TFLMError(reason, done.stderr)
+        with np.load(outputs) as saved:
+            return {name: saved[name] for name in saved.files}
+
+
 def _runs(content: bytes, arena_size, row: list) -> bool:
     """Whether TFLM runs the model once in `arena_size` bytes (a crash counts as no)."""
-    with tempfile.TemporaryDirectory() as work:
-        model, inputs = pathlib.Path(work, "model.tflite"), pathlib.Path(work, "row.npz")
-        model.write_bytes(content)
-        np.savez(inputs, *[np.asarray(values, np.float32) for values in row])
-        done = subprocess.run(
-            [sys.executable, "-c", _TRIAL, str(model), str(inputs), str(arena_size)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    return done.returncode == 0 and done.stdout.strip().endswith("ran")
+    try:
+        _child(content, row, arena_size)
+    except _TFLMError:
+        return False
+    return True
 
 
 def arena_bytes(content: bytes, row: list, start: int = 1024) -> int:
@@ -138,26 +161,17 @@ def arena_bytes(content: bytes, row: list, start: int = 1024) -> int:
 
 
 def run(content: bytes, inputs: list) -> np.ndarray:
-    """Runs TFLM once per example (`inputs`: arrays in subgraph input order); float outputs."""
-    interpreter = _interpreter(content, None)
-    details = interpreter.get_output_details(0)
-    outputs = []
-    for i in range(len(inputs[0])):
-        for index, values in enumerate(inputs):
-            interpreter.set_input(values[i : i + 1], index)
-        interpreter.invoke()
-        outputs.append(interpreter.get_output(0))
-    return _dequantize(np.concatenate(outputs), details)
+    """Runs TFLM once per example (`inputs`: arrays in subgraph input order); float outputs.
 
-
-def _dequantize(values, details) -> np.ndarray:
+    Raises `RuntimeError` when TFLM refuses the file or crashes (in a child process).
+    """
+    saved = _child(content, inputs, None)
+    values = saved["output"]
     if np.issubdtype(values.dtype, np.floating):
         return values.astype(np.float32)
-    params = details.get("quantization_parameters") or {}
-    scales = params.get("scales", [])
-    if len(scales):
-        zero_point = params["zero_points"][0]
-        return (values.astype(np.float32) - zero_point) * float(scales[0])
+    if len(saved["scales"]):
+        zero_point = saved["zero_points"][0]
+        return (values.astype(np.float32) - zero_point) * float(saved["scales"][0])
     return values.astype(np.float32) / 255.0
 
 
@@ -168,12 +182,10 @@ def verify(path, signature, expected, litert_output, peak) -> dict:
     order = litert.input_order(path, signature.name)
     inputs = [signature.verification[name].astype(np.float32) for name in order]
     result = {"accepted": False, "reason": None, "flash_bytes": len(content), "ops": ops}
-    messages = []
     try:
-        with _tflm_messages(messages):
-            output = run(content, inputs)
-    except (RuntimeError, ValueError) as error:
-        result["reason"] = _reason(messages, error)
+        output = run(content, inputs)
+    except _TFLMError as error:
+        result["reason"] = _reason(error)
         return result
     result.update(
         accepted=True,
@@ -187,7 +199,9 @@ def verify(path, signature, expected, litert_output, peak) -> dict:
     return result
 
 
-def _reason(messages, error) -> str:
-    lines = [line.strip() for text in messages for line in text.splitlines() if line.strip()]
+def _reason(error) -> str:
+    if str(error).startswith("crashed:"):
+        return str(error)
+    lines = [line.strip() for line in error.messages.splitlines() if line.strip()]
     text = "; ".join(dict.fromkeys(lines)) or str(error)
     return " ".join(text.split())[:400]
