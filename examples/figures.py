@@ -125,7 +125,7 @@ def draw_prior_samples(samples: dict, verdicts: dict | None = None, columns: int
     caption = "Random draws, one panel per model and sampler (named in each title)"
     if labelled:
         caption += "\nover each image: the judge's digit and its probability (red: below 0.9)"
-    figure.suptitle(caption, y=1.0 + 0.12 * labelled)
+    figure.suptitle(caption, y=1.0 + 0.3 * labelled)
     return figure
 
 
