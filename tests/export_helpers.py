@@ -1,8 +1,13 @@
-"""What the export tests share: the op list of a .tflite file and the reference generator's path."""
+"""What the export tests share: a small untrained VAE, the op list of a .tflite file and the
+reference generator's path."""
 
 import pathlib
 
+import keras
+import numpy as np
 from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+import keras_vae
 
 RUN_TFLITE = pathlib.Path(__file__).resolve().parents[1] / "export" / "run_tflite.py"
 
@@ -17,3 +22,15 @@ def ops_of(path):
         experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
     )
     return interpreter, [op["op_name"] for op in interpreter._get_ops_details()]
+
+
+def untrained_small_vae(latent_dim: int, seed: int):
+    """A seeded VAE with a small default-architecture decoder, built on one probe batch:
+    quick to convert, with every op of the default decoder."""
+    keras.utils.set_random_seed(seed)
+    decoder = keras_vae.Decoder(
+        latent_dim=latent_dim, conv_filters=(8, 4), dense_units=(16,), name="decoder"
+    )
+    model = keras_vae.VAE(decoder=decoder, latent_dim=latent_dim, seed=seed)
+    model(np.zeros((1, 28, 28, 1), "float32"))
+    return model

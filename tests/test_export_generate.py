@@ -2,14 +2,12 @@
 
 import runpy
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
-from export_helpers import RUN_TFLITE, ops_of
+from export_helpers import RUN_TFLITE, ops_of, untrained_small_vae
 
-import keras_vae
 from keras_vae import export
 from keras_vae.samplers import GaussianMixtureSampler
 
@@ -26,12 +24,7 @@ SMALL = dict(
 
 @pytest.fixture(scope="module")
 def vae():
-    keras.utils.set_random_seed(5)
-    decoder = keras_vae.Decoder(
-        latent_dim=LATENT_DIM, conv_filters=(8, 4), dense_units=(16,), name="decoder"
-    )
-    model = keras_vae.VAE(decoder=decoder, latent_dim=LATENT_DIM, seed=5)
-    model(np.zeros((1, 28, 28, 1), "float32"))
+    model = untrained_small_vae(LATENT_DIM, seed=5)
     return model
 
 

@@ -6,11 +6,10 @@ import re
 import shutil
 import subprocess
 
-import keras
 import numpy as np
 import pytest
+from export_helpers import untrained_small_vae
 
-import keras_vae
 from keras_vae import export
 from keras_vae.export import micro
 
@@ -21,12 +20,7 @@ needs_tflm = pytest.mark.skipif(not micro.available(), reason=f"TFLM missing: {m
 
 @pytest.fixture(scope="module")
 def vae():
-    keras.utils.set_random_seed(4)
-    decoder = keras_vae.Decoder(
-        latent_dim=LATENT_DIM, conv_filters=(8, 4), dense_units=(16,), name="decoder"
-    )
-    model = keras_vae.VAE(decoder=decoder, latent_dim=LATENT_DIM, seed=4)
-    model(np.zeros((1, 28, 28, 1), "float32"))
+    model = untrained_small_vae(LATENT_DIM, seed=4)
     # Non-zero biases, as after training: the converter drops an all-zero bias, leaving an
     # optional input that Debian's Arm NN 20.08 parser refuses.
     rng = np.random.default_rng(4)
