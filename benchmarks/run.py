@@ -1,52 +1,57 @@
-"""Runs every benchmark (`make bench`): likelihood, throughput, speed and, when its module is
-present, export. Each prints its table and writes JSON under `benchmarks/results/`.
+"""Runs the benchmarks (`make bench`): likelihood, generation, throughput, speed, export and
+microcontroller. Each prints its table and writes its results under `benchmarks/results/`.
 
-The defaults take about an hour on two shared CPU cores; `--quick` gives a smoke run
-(few epochs, small K) that checks the suite works but whose numbers mean little.
+Each runs in its own process (its own arguments, its own TensorFlow state), one after the
+other, and a failing one does not stop the rest; the exit status says whether all passed.
+The defaults take a few hours on two shared CPU cores; `--quick` gives a smoke run (few
+epochs, small samples) that checks the suite works but whose numbers mean little.
+
+    python benchmarks/run.py --only likelihood generation
 """
 
 import argparse
 import pathlib
 import subprocess
 import sys
+import time
 
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
-import likelihood  # noqa: E402
-import speed  # noqa: E402
-import throughput  # noqa: E402
+# name -> (script, arguments of a smoke run)
+BENCHMARKS = {
+    "likelihood": (
+        "likelihood.py",
+        ["--epochs", "2", "--test-images", "100", "--num-samples", "50"],
+    ),
+    "generation": ("generation.py", ["--quick"]),
+    "throughput": (
+        "throughput.py",
+        ["--rounds", "1", "--eval-images", "20", "--eval-samples", "50", "--memory-sizes"],
+    ),
+    "speed": ("speed.py", ["--quick"]),
+    "export": ("export_benchmark.py", ["--epochs", "1"]),
+    "micro": ("micro.py", ["--epochs", "1", "--judge-epochs", "1", "--out", "runs/micro-quick"]),
+}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke run, numbers not meaningful")
-    parser.add_argument(
-        "--only", nargs="+", choices=("likelihood", "throughput", "speed", "export"), default=None
-    )
+    parser.add_argument("--only", nargs="+", choices=tuple(BENCHMARKS), default=None)
     args = parser.parse_args(argv)
-    selected = set(args.only or ("likelihood", "throughput", "speed", "export"))
-    if "likelihood" in selected:
-        print("== Likelihood ==", flush=True)
-        quick = ["--epochs", "2", "--test-images", "100", "--num-samples", "50"]
-        likelihood.main(quick if args.quick else [])
-    if "throughput" in selected:
-        print("\n== Throughput ==", flush=True)
-        quick = ["--rounds", "1", "--eval-images", "20", "--eval-samples", "50"]
-        throughput.main(quick + ["--memory-sizes"] if args.quick else [])
-    if "speed" in selected:
-        print("\n== Speed ==", flush=True)
-        speed.main(["--quick"] if args.quick else [])
-    if "export" in selected:
-        print("\n== Export ==", flush=True)
-        export = HERE / "export_benchmark.py"
-        if not export.exists():
-            print("export: skipped, benchmarks/export_benchmark.py is not present.")
-        else:
-            # Its own process: the export benchmark owns its arguments and its TF state.
-            quick = ["--epochs", "1"] if args.quick else []
-            return subprocess.run([sys.executable, str(export), *quick], check=False).returncode
-    return 0
+    failed = []
+    for name in args.only or BENCHMARKS:
+        script, quick = BENCHMARKS[name]
+        print(f"\n== {name} ({script}) ==", flush=True)
+        start = time.perf_counter()
+        command = [sys.executable, str(HERE / script), *(quick if args.quick else [])]
+        returncode = subprocess.run(command, check=False).returncode
+        print(f"== {name}: exit {returncode} after {time.perf_counter() - start:.0f} s ==")
+        if returncode:
+            failed.append(name)
+    if failed:
+        print(f"\nFailed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
