@@ -27,6 +27,7 @@ _require_tensorflow_backend(keras.config.backend())
 from keras_vae import losses  # noqa: E402
 from keras_vae.layers.decoder import Decoder  # noqa: E402
 from keras_vae.layers.encoder import Encoder  # noqa: E402
+from keras_vae.layers.mixture_prior import MixturePrior  # noqa: E402
 from keras_vae.layers.sampling import Sampling  # noqa: E402
 from keras_vae.layers.upsampling import NearestUpsampling  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
@@ -85,6 +86,7 @@ __all__ = [
     "ConditionalVAE",
     "Decoder",
     "Encoder",
+    "MixturePrior",
     "NearestUpsampling",
     "Sampling",
     "VAE",

@@ -80,3 +80,8 @@ def log_normal_density(z, mean, log_var):
 def standard_normal_log_density(z):
     """log N(z | 0, I) summed over the last axis: `(..., d) -> (...)`."""
     return ops.sum(-0.5 * (LOG_2PI + ops.square(z)), axis=-1)
+
+
+def diagonal_gaussian_entropy(z_log_var):
+    """H(N(mean, diag(exp(z_log_var)))) per example, in nats: `(batch, d) -> (batch,)`."""
+    return ops.sum(0.5 * (1.0 + LOG_2PI + z_log_var), axis=-1)

@@ -200,7 +200,11 @@ class VAEImageLogger(keras.callbacks.Callback):
         for start in range(0, n, columns):
             rows += [shown[start : start + columns], reconstructions[start : start + columns]]
         paired = np.concatenate([_pad_row(row, columns) for row in rows])
-        samples = self._decode(self._prior_latents, self._condition_of(n))
+        latents = self._prior_latents
+        if getattr(model, "prior", None) is not None:
+            # A learned prior moves while training: the same seeded draw from where it is now.
+            latents = model.prior_latents(len(latents), seed=self.seed)
+        samples = self._decode(latents, self._condition_of(n))
         dims = min(self.traversal_dims, model.latent_dim)
         centre, scale = traversal_centre_and_scale(codes, probabilistic)
         offsets = np.linspace(-TRAVERSAL_EXTENT, TRAVERSAL_EXTENT, self.traversal_steps)

@@ -45,6 +45,9 @@ def build_sampler(args, model, name: str, folder: pathlib.Path):
 
     if name == "prior":
         temperature = 1.0 if args.temperature is None else args.temperature
+        if hasattr(model, "prior_sampler"):
+            # The model's own prior: N(0, I), or the mixture it learned (`MixturePrior`).
+            return model.prior_sampler(temperature=temperature), None
         return PriorSampler(model.latent_dim, temperature=temperature), None
     if name == "mixture":
         path = pathlib.Path(args.mixture or folder / MIXTURE_FILE)

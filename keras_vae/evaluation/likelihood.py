@@ -106,6 +106,17 @@ def _tile_batch(t, k):
     return tf.tile(t, tf.concat([[k], tf.ones([tf.rank(t) - 1], tf.int32)], axis=0))
 
 
+def prior_log_density(model, z):
+    """log p(z) under the model's prior (N(0, I) unless the model learned one)."""
+    if hasattr(model, "prior_log_density"):
+        return model.prior_log_density(z)
+    return losses.standard_normal_log_density(z)
+
+
+def has_learned_prior(model) -> bool:
+    return getattr(model, "prior", None) is not None
+
+
 # The graph functions of each model, kept while the model lives (the functions hold only a
 # weak reference to it), so repeated `elbo`/`log_likelihood` calls reuse their traces.
 _TRACED = weakref.WeakKeyDictionary()
@@ -142,7 +153,7 @@ def _traced(model):
         log_px_z = tf.reshape(log_px_z, (k, batch))
         log_weights = (
             log_px_z
-            + losses.standard_normal_log_density(z)
+            + prior_log_density(model, z)
             - losses.log_normal_density(z, z_mean[None], z_log_var[None])
         )
         return log_px_z, log_weights
@@ -188,8 +199,9 @@ def elbo(
 ) -> dict:
     """Per-example negative ELBO, with its reconstruction and KL terms, in nats.
 
-    The KL divergence to the prior is exact (closed form for Gaussians); the reconstruction
-    term `-E_q[log p(x | z)]` is a Monte Carlo average over `num_samples` draws of z. The
+    The KL divergence to the standard normal prior is exact (closed form for Gaussians); to a
+    learned prior (`MixturePrior`) it is a Monte Carlo average over the same draws as the
+    reconstruction term `-E_q[log p(x | z)]`, `num_samples` draws of z. The
     negative ELBO here is always `reconstruction + KL` (beta = 1), an upper bound on
     `-log p(x)` whatever `beta` the model was trained with.
 
@@ -212,10 +224,19 @@ def elbo(
     batches = _sampled_batches(
         model, data, labels, batch_size, num_samples, None, seed, verbose, function="elbo"
     )
+    learned_prior = has_learned_prior(model)
     for z_mean, z_log_var, terms in batches:
         total = sum(log_px_z.numpy().astype("float64").sum(axis=0) for log_px_z, _ in terms)
         reconstructions.append(-total / num_samples)
-        kls.append(keras.ops.convert_to_numpy(losses.kl_divergence(z_mean, z_log_var)))
+        if learned_prior:
+            # log p(x | z) - log w = log q(z | x) - log p(z), averaged over the draws.
+            kl_sum = sum(
+                (log_px_z - log_weights).numpy().astype("float64").sum(axis=0)
+                for log_px_z, log_weights in terms
+            )
+            kls.append(kl_sum / num_samples)
+        else:
+            kls.append(keras.ops.convert_to_numpy(losses.kl_divergence(z_mean, z_log_var)))
     reconstruction = np.concatenate(reconstructions).astype("float64")
     kl = np.concatenate(kls).astype("float64")
     return {"loss": reconstruction + kl, "reconstruction_loss": reconstruction, "kl_loss": kl}

@@ -1,10 +1,31 @@
 """The variational autoencoder."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_vae import losses
+from keras_vae.layers.mixture_prior import MixturePrior
 from keras_vae.models.base import BaseAutoEncoder
+
+
+def _prior_layer(prior, latent_dim):
+    """The `prior` argument as a `MixturePrior` layer, or None for the standard normal."""
+    if prior is None or prior == "standard_normal":
+        return None
+    if isinstance(prior, dict):
+        prior = keras.saving.deserialize_keras_object(prior)
+    if not isinstance(prior, MixturePrior):
+        raise ValueError(
+            "VAE expects `prior` as None (the standard normal) or a `MixturePrior`; got"
+            f" {type(prior).__name__}."
+        )
+    if prior.latent_dim != latent_dim:
+        raise ValueError(
+            f"VAE expects a `prior` of latent_dim {latent_dim} (the model's); got a"
+            f" MixturePrior of latent_dim {prior.latent_dim}."
+        )
+    return prior
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -33,6 +54,11 @@ class VAE(BaseAutoEncoder):
             likelihood. Defaults to `"learned"`.
         free_bits: float. A floor, in nats, on the batch-mean KL of each latent dimension in
             the objective (the reported `kl_loss` stays the true KL). Defaults to `0.0`.
+            Needs the standard normal prior (the KL splits per dimension only there).
+        prior: None or `MixturePrior`. The prior p(z): None for N(0, I) (the KL term in
+            closed form), or a learned mixture trained with the model (the KL term
+            estimated from the posterior sample). `sample()` draws from it. Defaults to
+            `None`.
         seed: int or None. Seed of the sampling layer. Defaults to `None`.
 
     Example:
@@ -47,11 +73,21 @@ class VAE(BaseAutoEncoder):
     probabilistic = True
     loss_names = ("loss", "reconstruction_loss", "kl_loss")
 
-    def __init__(self, *args, beta=1.0, free_bits=0.0, **kwargs):
+    def __init__(self, *args, beta=1.0, free_bits=0.0, prior=None, **kwargs):
         if not isinstance(beta, int | float) or isinstance(beta, bool) or beta < 0:
             raise ValueError(f"VAE expects `beta` as a float >= 0; got {beta!r}.")
         if not isinstance(free_bits, int | float) or isinstance(free_bits, bool) or free_bits < 0:
             raise ValueError(f"VAE expects `free_bits` as a float >= 0; got {free_bits!r}.")
+        latent_dim = kwargs.get("latent_dim", args[2] if len(args) > 2 else 2)
+        prior = _prior_layer(prior, latent_dim)
+        if prior is not None and free_bits > 0:
+            raise ValueError(
+                f"VAE takes `free_bits` only with the standard normal prior; got free_bits="
+                f"{free_bits!r} with a {type(prior).__name__}."
+            )
+        # Kept outside Keras's tracking until `build`, which runs inside the base constructor
+        # and is the last moment a sub-layer may be added.
+        object.__setattr__(self, "_prior_argument", prior)
         super().__init__(*args, **kwargs)
         self.beta = float(beta)
         self.free_bits = float(free_bits)
@@ -61,21 +97,36 @@ class VAE(BaseAutoEncoder):
         self.kl_weight = self.add_weight(
             shape=(), initializer="ones", trainable=False, name="kl_weight"
         )
+        self.prior = self._prior_argument
         super().build(input_shape)
 
     def compute_losses(self, x, training=False):
         z_mean, z_log_var = self.encode_tensors(x, training=training)
         z = self.sampling([z_mean, z_log_var])
-        return self.elbo_terms(x, self.decode_tensors(z, training=training), z_mean, z_log_var)
+        return self.elbo_terms(x, self.decode_tensors(z, training=training), z_mean, z_log_var, z=z)
 
-    def elbo_terms(self, images, decoder_output, z_mean, z_log_var):
+    def elbo_terms(self, images, decoder_output, z_mean, z_log_var, z=None):
         """The objective and the per-example ELBO terms, given one posterior sample's decoding.
 
         Returns `(objective, {"loss", "reconstruction_loss", "kl_loss"})`: the objective is
         the batch mean of `reconstruction + beta * kl_weight * kl` (with the free-bits floor
-        on the KL when set); the dict holds per-example values with the true KL.
+        on the KL when set); the dict holds per-example values with the true KL (exact for
+        the standard normal prior; for a learned prior the estimate at the sample `z`, which
+        is then required).
         """
         reconstruction = -self.reconstruction_log_likelihood(images, decoder_output)
+        if self.prior is not None:
+            if z is None:
+                raise ValueError(
+                    "VAE.elbo_terms() needs the posterior sample `z` with a learned prior."
+                )
+            kl = -losses.diagonal_gaussian_entropy(z_log_var) - self.prior.log_prob(z)
+            objective = ops.mean(reconstruction) + self.beta * self.kl_weight * ops.mean(kl)
+            return objective, {
+                "loss": reconstruction + self.beta * kl,
+                "reconstruction_loss": reconstruction,
+                "kl_loss": kl,
+            }
         kl_per_dimension = losses.kl_divergence_per_dimension(z_mean, z_log_var)
         kl = ops.sum(kl_per_dimension, axis=-1)
         if self.free_bits > 0:
@@ -113,7 +164,43 @@ class VAE(BaseAutoEncoder):
             "reconstruct",
         )
 
+    # The prior -------------------------------------------------------------------------------
+
+    def prior_log_density(self, z):
+        """log p(z) under the model's prior, summed over the latent axis: `(..., d) -> (...)`."""
+        if self.prior is None:
+            return losses.standard_normal_log_density(z)
+        return self.prior.log_prob(z)
+
+    def prior_sampler(self, temperature=1.0):
+        """The model's prior as a sampler: a `PriorSampler` for N(0, I), or, for a learned
+        prior, a `GaussianMixtureSampler` with its components (standard deviations scaled
+        by `temperature`); exportable as a `generate` signature like any mixture."""
+        from keras_vae.samplers import GaussianMixtureSampler, PriorSampler
+        from keras_vae.samplers.base import check_temperature
+
+        if self.prior is None:
+            return PriorSampler(self.latent_dim, temperature=temperature)
+        temperature = check_temperature(temperature, f"{type(self).__name__}.prior_sampler()")
+        means, scales, weights = self.prior.component_parameters()
+        scale_tril = temperature * scales[:, :, None] * np.eye(self.latent_dim, dtype="float32")
+        return GaussianMixtureSampler(means, scale_tril, weights / weights.sum())
+
+    def prior_latents(self, n, seed=None):
+        """Draws `n` latent vectors from the model's prior; `seed` makes the draw repeatable."""
+        if self.prior is None:
+            return super().prior_latents(n, seed=seed)
+        return self.sample_latents(n, seed=seed, sampler=self.prior_sampler())
+
     def get_config(self):
         config = super().get_config()
-        config.update({"beta": self.beta, "free_bits": self.free_bits})
+        config.update(
+            {
+                "beta": self.beta,
+                "free_bits": self.free_bits,
+                "prior": None
+                if self.prior is None
+                else keras.saving.serialize_keras_object(self.prior),
+            }
+        )
         return config

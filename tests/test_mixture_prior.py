@@ -1,0 +1,182 @@
+"""The learned mixture prior: its density against scipy, the KL estimate against the closed
+form, the likelihood and sampling through it, saving, and the errors."""
+
+import keras
+import numpy as np
+import pytest
+from keras_test_case import run_layer_test, run_model_test
+from scipy import stats
+from scipy.special import logsumexp
+
+import keras_vae
+from keras_vae import evaluation, losses
+from keras_vae.samplers import GaussianMixtureSampler, PriorSampler
+
+
+def _set_prior(prior, means, log_vars, logits):
+    prior.set_parameters(
+        np.asarray(means, "float32"), np.asarray(log_vars, "float32"), np.asarray(logits, "float32")
+    )
+
+
+def test_log_prob_matches_scipy_mixture_density():
+    rng = np.random.default_rng(0)
+    k, d = 3, 4
+    prior = keras_vae.MixturePrior(d, num_components=k)
+    means, log_vars, logits = rng.normal(size=(k, d)), rng.normal(size=(k, d)), rng.normal(size=k)
+    _set_prior(prior, means, log_vars, logits)
+    z = rng.normal(size=(7, d))
+    log_w = logits - logsumexp(logits)
+    expected = logsumexp(
+        [
+            log_w[j] + stats.multivariate_normal(means[j], np.diag(np.exp(log_vars[j]))).logpdf(z)
+            for j in range(k)
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(prior.log_prob(z.astype("float32")), expected, rtol=1e-5)
+
+
+def test_parameters_round_trip_through_the_multiplier():
+    prior = keras_vae.MixturePrior(2, num_components=2, learning_rate_multiplier=7.0)
+    means, log_vars, logits = np.ones((2, 2)), np.full((2, 2), -1.0), np.array([0.5, 0.0])
+    prior.set_parameters(means, log_vars, logits)
+    for got, want in zip(prior.parameters(), (means, log_vars, logits)):
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(got), want, rtol=1e-6)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(prior.scaled_means), means / 7.0)
+    with pytest.raises(ValueError, match="means of shape \\(2, 2\\); got \\(3, 2\\)"):
+        prior.set_parameters(np.ones((3, 2)), log_vars, logits)
+
+
+def test_layer_contract(tmp_path):
+    run_layer_test(
+        keras_vae.MixturePrior,
+        {"latent_dim": 3, "num_components": 4, "learning_rate_multiplier": 5.0, "seed": 2},
+        np.random.default_rng(0).normal(size=(5, 3)).astype("float32"),
+        (5,),
+        tmp_path,
+    )
+
+
+def _vae_with_prior(latent_dim=2, num_components=1, seed=0):
+    return keras_vae.VAE(
+        latent_dim=latent_dim,
+        prior=keras_vae.MixturePrior(latent_dim, num_components=num_components, seed=seed),
+        seed=seed,
+    )
+
+
+def test_kl_estimate_is_unbiased_for_the_closed_form(tiny_images):
+    """One Gaussian component with known mean and variance: E_q[log q - log p] has a closed
+    form (the KL between two diagonal Gaussians), which the sampled estimate must average to."""
+    vae = _vae_with_prior()
+    mean, log_var = np.array([[0.5, -1.0]]), np.array([[0.3, -0.2]])
+    _set_prior(vae.prior, mean, log_var, [0.0])
+    z_mean, z_log_var = vae.encode(tiny_images[:4])
+    expected = 0.5 * np.sum(
+        log_var
+        - z_log_var
+        + (np.exp(z_log_var) + np.square(z_mean - mean)) / np.exp(log_var)
+        - 1.0,
+        axis=-1,
+    )
+    terms = evaluation.elbo(vae, tiny_images[:4], num_samples=20_000, seed=1)
+    np.testing.assert_allclose(terms["kl_loss"], expected, rtol=0.02, atol=0.02)
+
+
+def test_a_standard_normal_component_gives_the_standard_likelihood(tiny_images):
+    """A one-component prior at N(0, I) is the standard prior: same IWAE estimate, same ELBO."""
+    standard = keras_vae.VAE(latent_dim=2, seed=0)
+    learned = _vae_with_prior()
+    for source, target in zip(standard.encoder.weights, learned.encoder.weights):
+        target.assign(source)
+    for source, target in zip(standard.decoder.weights, learned.decoder.weights):
+        target.assign(source)
+    _set_prior(learned.prior, np.zeros((1, 2)), np.zeros((1, 2)), [0.0])
+    images = tiny_images[:6]
+    np.testing.assert_allclose(
+        evaluation.log_likelihood(learned, images, num_samples=64, seed=3, verbose=0),
+        evaluation.log_likelihood(standard, images, num_samples=64, seed=3, verbose=0),
+        rtol=1e-5,
+    )
+    np.testing.assert_allclose(
+        evaluation.elbo(learned, images, num_samples=4000, seed=3)["loss"],
+        evaluation.elbo(standard, images, num_samples=4000, seed=3)["loss"],
+        rtol=5e-3,
+    )
+
+
+def test_training_moves_the_prior_towards_the_codes(tiny_images):
+    keras.utils.set_random_seed(0)
+    vae = _vae_with_prior(num_components=3)
+    before = vae.prior.component_parameters()[0]
+    vae.compile()
+    history = vae.fit(tiny_images, epochs=2, batch_size=32, verbose=0)
+    assert np.isfinite(history.history["kl_loss"]).all()
+    # 16 Adam steps at 1e-3 move a stored value by at most about 0.016; the multiplier (20)
+    # makes the means move up to 20 times that.
+    moved = np.abs(vae.prior.component_parameters()[0] - before).max()
+    assert 0.05 < moved < 16 * 1e-3 * 20 * 1.5
+
+
+def test_sampling_draws_from_the_learned_prior():
+    vae = _vae_with_prior(latent_dim=2, num_components=2)
+    _set_prior(vae.prior, [[5.0, 5.0], [-5.0, -5.0]], np.log([[0.01, 0.01], [0.01, 0.01]]), [4, 0])
+    sampler = vae.prior_sampler(temperature=0.5)
+    assert isinstance(sampler, GaussianMixtureSampler)
+    np.testing.assert_allclose(sampler.scale_tril[0], 0.5 * 0.1 * np.eye(2), rtol=1e-5)
+    z = vae.prior_latents(2000, seed=0)
+    near_first = np.linalg.norm(z - 5.0, axis=1) < 1.0
+    # logits (4, 0): the first component has weight e^4 / (e^4 + 1).
+    assert abs(near_first.mean() - np.exp(4) / (np.exp(4) + 1)) < 0.03
+    np.testing.assert_array_equal(vae.prior_latents(5, seed=1), vae.prior_latents(5, seed=1))
+    assert isinstance(keras_vae.VAE(latent_dim=2).prior_sampler(), PriorSampler)
+
+
+def test_saves_and_loads_with_identical_outputs(tiny_images, tmp_path):
+    def outputs(model):
+        z = np.random.default_rng(0).normal(size=(5, 2)).astype("float32")
+        return {
+            "decode": model.decode(z),
+            "sample": model.sample(4, seed=2),
+            "log_prior": keras.ops.convert_to_numpy(model.prior_log_density(z)),
+        }
+
+    run_model_test(
+        keras_vae.VAE,
+        {"latent_dim": 2, "prior": keras_vae.MixturePrior(2, num_components=3, seed=1), "seed": 0},
+        tiny_images[:64],
+        tmp_path,
+        outputs,
+    )
+
+
+def test_bad_priors_are_refused():
+    with pytest.raises(ValueError, match="latent_dim 4 .*latent_dim 3"):
+        keras_vae.VAE(latent_dim=4, prior=keras_vae.MixturePrior(3))
+    with pytest.raises(ValueError, match="free_bits"):
+        keras_vae.VAE(latent_dim=3, prior=keras_vae.MixturePrior(3), free_bits=0.5)
+    with pytest.raises(ValueError, match="MixturePrior.*got str"):
+        keras_vae.VAE(latent_dim=3, prior="mixture")
+    with pytest.raises(ValueError, match="num_components.*got 0"):
+        keras_vae.MixturePrior(3, num_components=0)
+    with pytest.raises(ValueError, match="learning_rate_multiplier.*got -1"):
+        keras_vae.MixturePrior(3, learning_rate_multiplier=-1)
+    with pytest.raises(ValueError, match="temperature"):
+        _vae_with_prior().prior_sampler(temperature=0)
+
+
+def test_the_kl_term_is_the_sampled_estimate():
+    """`elbo_terms` with a learned prior: KL = -H(q) - log p(z) at the given sample."""
+    vae = _vae_with_prior(latent_dim=2, num_components=2)
+    rng = np.random.default_rng(0)
+    z_mean, z_log_var, z = (rng.normal(size=(3, 2)).astype("float32") for _ in range(3))
+    images = np.zeros((3, 28, 28, 1), "float32")
+    logits = np.zeros((3, 28, 28, 1), "float32")
+    _, terms = vae.elbo_terms(images, logits, z_mean, z_log_var, z=z)
+    expected = -keras.ops.convert_to_numpy(
+        losses.diagonal_gaussian_entropy(z_log_var)
+    ) - keras.ops.convert_to_numpy(vae.prior.log_prob(z))
+    np.testing.assert_allclose(terms["kl_loss"], expected, rtol=1e-6)
+    with pytest.raises(ValueError, match="posterior sample"):
+        vae.elbo_terms(images, logits, z_mean, z_log_var)
