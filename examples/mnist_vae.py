@@ -3,10 +3,12 @@
 Both models squeeze each 28x28 digit into a few numbers (the latent code, 16 by default) and
 rebuild the digit from them. The autoencoder only learns to rebuild: nobody knows where its
 codes lie, so a random code decodes to whatever the decoder makes of it. The VAE also keeps
-its codes close to a standard normal distribution, so a random draw from N(0, I) decodes to
-a plausible new digit: it is a generative model. A Gaussian mixture fitted to the codes after
-training (`keras_vae.samplers.GaussianMixtureSampler`) finds where the codes are for either
-model. A judge, a small classifier trained on the labelled real training digits
+its codes close to a prior distribution, so a random draw from the prior decodes to a
+plausible new digit: it is a generative model. Its prior here is learned with it
+(`keras_vae.MixturePrior`: 20 Gaussians that move to where the digits' codes are;
+`--prior-components 0` for the standard normal N(0, I)). A Gaussian mixture fitted to the
+codes after training (`keras_vae.samplers.GaussianMixtureSampler`) finds where the codes are
+for either model. A judge, a small classifier trained on the labelled real training digits
 (`keras_vae.evaluation.Judge`), reads 1,000 draws of each and the summary table says how many
 it recognises (probability > 0.9), how rare the rarest digit is, and the Frechet distance of
 its features to real test digits beside the floor of real digits against real digits.
@@ -72,6 +74,7 @@ EPOCHS = 20
 KL_WARMUP_STEPS = 500
 BINARIZE = "dynamic"
 MIXTURE_COMPONENTS = 20
+PRIOR_COMPONENTS = 20
 JUDGE_EPOCHS = 10
 # Draws judged per model and sampler, and how many of them the figure shows.
 GENERATED, SHOWN = 1000, 16
@@ -146,10 +149,24 @@ def _timestamp() -> str:
 
 
 def build_models(args) -> dict:
+    prior = None
+    if args.prior_components:
+        prior = keras_vae.MixturePrior(
+            args.latent_dim, num_components=args.prior_components, seed=args.seed
+        )
     return {
         "AutoEncoder": keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed),
-        "VAE": keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed),
+        "VAE": keras_vae.VAE(
+            latent_dim=args.latent_dim, beta=args.beta, prior=prior, seed=args.seed
+        ),
     }
+
+
+def prior_row(vae) -> str:
+    """The name of the table row of draws from the VAE's own prior."""
+    if vae.prior is None:
+        return "VAE, prior N(0, I)"
+    return f"VAE, learned prior ({vae.prior.num_components})"
 
 
 def training_callbacks(model, data: Data, args, log_dir: pathlib.Path) -> list:
@@ -200,13 +217,15 @@ class Generation:
     shown: dict
     mixtures: dict
     judge_accuracy: float
+    prior_row: str
 
 
 def judge_random_draws(models: dict, data: Data, args) -> Generation:
     """Draws `GENERATED` images from each model and sampler and lets a judge read them.
 
-    The autoencoder's random codes and the VAE's prior draws are the same vectors z ~ N(0, I);
-    each model's mixture is fitted to the codes of its own training images.
+    The autoencoder's random codes are vectors z ~ N(0, I); the VAE's prior draws come from
+    its own prior (the same vectors when it is N(0, I)); each model's mixture is fitted to the
+    codes of its own training images.
     """
     count = 200 if args.quick else GENERATED
     print(f"\nTraining the judge on {len(data.train_images)} labelled real digits")
@@ -229,7 +248,7 @@ def judge_random_draws(models: dict, data: Data, args) -> Generation:
     }
     rows = {
         "AutoEncoder, random codes": (models["AutoEncoder"], prior),
-        "VAE, prior N(0, I)": (models["VAE"], prior),
+        prior_row(models["VAE"]): (models["VAE"], models["VAE"].prior_sampler()),
         "VAE + mixture": (models["VAE"], mixtures["VAE"]),
         "AutoEncoder + mixture": (models["AutoEncoder"], mixtures["AutoEncoder"]),
     }
@@ -238,7 +257,7 @@ def judge_random_draws(models: dict, data: Data, args) -> Generation:
         images = model.sample(count, seed=args.seed + 1, sampler=sampler)
         reports[row] = judge.report(images, real=data.test_images)
         shown[row] = images[:SHOWN]
-    return Generation(reports, shown, mixtures, judge.accuracy)
+    return Generation(reports, shown, mixtures, judge.accuracy, prior_row(models["VAE"]))
 
 
 # 5. Figures --------------------------------------------------------------------------------------
@@ -293,7 +312,8 @@ def write_figures(models, histories, untrained, generation: Generation, data: Da
 
 
 def export_vae_decoder(vae, out: pathlib.Path, quick: bool) -> list:
-    """SavedModel and TFLite files of the VAE decoder, when keras_vae.export is available."""
+    """SavedModel and TFLite files of the VAE decoder, when keras_vae.export is available;
+    with a learned prior, every file also has its `generate(noise, component)` signature."""
     try:
         from keras_vae.export import export_decoder
     except ImportError as error:
@@ -308,6 +328,7 @@ def export_vae_decoder(vae, out: pathlib.Path, quick: bool) -> list:
             num_verification_samples=samples,
             num_calibration_samples=samples,
             latency_repeats=5 if quick else 20,
+            sampler=vae.prior_sampler() if vae.prior is not None else None,
         )
     except ValueError as error:
         # A variant below its quality gate (FidelityError): the files and the report are
@@ -364,7 +385,7 @@ def print_summary(results: dict, generation: Generation, files: list, out: pathl
             f"{row:<28}{report.recognisable:>13.1%}{report.rarest_class_share:>13.1%}"
             f"{report.frechet:>10.1f}{report.frechet_floor:>8.1f}"
         )
-    prior = reports["VAE, prior N(0, I)"].recognisable
+    prior = reports[generation.prior_row].recognisable
     random_codes = reports["AutoEncoder, random codes"].recognisable
     print(
         f"A random draw from the VAE's prior is a recognisable digit {prior:.0%} of the time,"
@@ -388,7 +409,7 @@ def parse_args(argv):
         output_dir_help="a new folder; an existing one gets -1, -2, ... appended."
         " Default: runs/mnist_vae/<time>.",
     )
-    parser.set_defaults(latent_dim=LATENT_DIM)
+    parser.set_defaults(latent_dim=LATENT_DIM, prior_components=PRIOR_COMPONENTS)
     parser.add_argument(
         "--kl-warmup",
         type=int,

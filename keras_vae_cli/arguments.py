@@ -25,6 +25,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """argparse type: an int >= 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0; got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0; got {value}")
+    return value
+
+
 def non_negative_float(text: str) -> float:
     """argparse type: a float >= 0."""
     return _float_at_least(text, 0.0, strict=False)
@@ -133,7 +144,7 @@ def add_training_arguments(
     default_output_dir: str | None = "runs/keras-vae",
     output_dir_help: str | None = None,
 ) -> None:
-    """Adds `--epochs`, `--latent-dim`, `--beta` and `--output-dir`."""
+    """Adds `--epochs`, `--latent-dim`, `--beta`, `--prior-components` and `--output-dir`."""
     parser.add_argument(
         "--epochs", type=positive_int, default=default_epochs, help=f"Default: {default_epochs}."
     )
@@ -144,6 +155,13 @@ def add_training_arguments(
         type=non_negative_float,
         default=1.0,
         help="weight of the VAE's KL term (beta-VAE). Default: 1.",
+    )
+    parser.add_argument(
+        "--prior-components",
+        type=non_negative_int,
+        default=0,
+        help="Gaussians of a prior learned with the VAE (keras_vae.MixturePrior); 0: the"
+        " standard normal N(0, I). Default: %(default)s.",
     )
     parser.add_argument(
         "--output-dir",

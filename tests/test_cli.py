@@ -357,3 +357,19 @@ def test_train_on_a_folder_of_images(tmp_path, capsys):
     bad = ["train", "--images", str(folder), "--dataset", "mnist", "--output-dir", str(run)]
     assert cli.main([*bad, "--overwrite"]) == 1
     assert "`images` instead of `dataset`" in capsys.readouterr().err
+
+
+@pytest.mark.large
+def test_train_with_a_learned_prior_and_sample_from_it(tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["train", "--dataset", "shapes", "--image-size", "16", "--architecture", "dense"]
+    argv += ["--epochs", "1", "--latent-dim", "3", "--prior-components", "4"]
+    assert cli.main([*argv, "--output-dir", str(run)]) == 0, capsys.readouterr().err
+    model = saving.load_keras(run / "model.keras")
+    assert model.prior.num_components == 4
+    assert run_sample(run, tmp_path / "drawn", "--sampler", "prior", "--n", "4") == 0
+    assert (tmp_path / "drawn").is_dir() and any((tmp_path / "drawn").iterdir())
+    argv[argv.index("--architecture")] = "--model-type"
+    argv[argv.index("dense")] = "autoencoder"
+    assert cli.main([*argv, "--output-dir", str(tmp_path / "ae")]) == 1
+    assert "--prior-components needs a VAE" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+import keras_vae
 from keras_vae.samplers import load_sampler
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "mnist_vae.py"
@@ -21,7 +22,12 @@ FIGURES = [
     "learning_to_reconstruct.png",
 ]
 MODELS = ["autoencoder.keras", "vae.keras", "mixture.json"]
-ROWS = ["AutoEncoder, random codes", "VAE, prior N(0, I)", "VAE + mixture", "AutoEncoder + mixture"]
+ROWS = [
+    "AutoEncoder, random codes",
+    "VAE, learned prior (20)",
+    "VAE + mixture",
+    "AutoEncoder + mixture",
+]
 PROJECTOR = [
     "tensorboard/latent_codes/vae/projector_config.pbtxt",
     "tensorboard/latent_codes/vae/latent_codes_metadata.tsv",
@@ -70,6 +76,10 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
     mixture = load_sampler(out / "mixture.json", latent_dim=example.LATENT_DIM)
     assert mixture.sample(3, seed=0).shape == (3, example.LATENT_DIM)
     assert mixture.n_components == example.MIXTURE_COMPONENTS
+    # The VAE keeps its learned prior, and the exported decoder can draw from it.
+    vae = keras_vae.load_model(out / "vae.keras")
+    assert vae.prior.num_components == example.PRIOR_COMPONENTS
+    assert "generate" in (out / "export" / "report.md").read_text()
     # The draws figure: four panels of images, not a blank canvas.
     figure = matplotlib.image.imread(out / "prior_samples.png")
     assert figure.ndim == 3 and figure.shape[1] > 2 * figure.shape[0]

@@ -22,8 +22,14 @@ def build_model(args, input_shape, num_classes: int):
         "input_shape": tuple(input_shape),
     }
     if args.model_type == "autoencoder":
+        if getattr(args, "prior_components", 0):
+            raise CommandError("--prior-components needs a VAE; the autoencoder has no prior")
         return keras_vae.AutoEncoder(**common)
     vae = {"beta": args.beta, "free_bits": args.free_bits, **common}
+    if getattr(args, "prior_components", 0):
+        vae["prior"] = keras_vae.MixturePrior(
+            args.latent_dim, num_components=args.prior_components, seed=args.seed
+        )
     if args.model_type == "cvae":
         return keras_vae.ConditionalVAE(num_classes=num_classes, **vae)
     return keras_vae.VAE(**vae)
