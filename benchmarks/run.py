@@ -1,5 +1,6 @@
-"""Runs the benchmarks (`make bench`): likelihood, generation, throughput, speed, export and
-microcontroller. Each prints its table and writes its results under `benchmarks/results/`.
+"""Runs the benchmarks (`make bench`): likelihood, generation, learned prior, throughput,
+speed, export and microcontroller. Each prints its table and writes its results under
+`benchmarks/results/`.
 
 Each runs in its own process (its own arguments, its own TensorFlow state), one after the
 other, and a failing one does not stop the rest; the exit status says whether all passed.
@@ -24,6 +25,10 @@ BENCHMARKS = {
         ["--epochs", "2", "--test-images", "100", "--num-samples", "50"],
     ),
     "generation": ("generation.py", ["--quick"]),
+    "learned_prior": (
+        "learned_prior.py",
+        ["--configurations", "0", "3:20", "--epochs", "1", "--draws", "100"],
+    ),
     "throughput": (
         "throughput.py",
         ["--rounds", "1", "--eval-images", "20", "--eval-samples", "50", "--memory-sizes"],

@@ -2,6 +2,7 @@
 
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
+from keras_vae.layers.mixture_prior import MixturePrior
 from keras_vae.models.vae import VAE
 
 # Chosen with benchmarks/likelihood.py (table in the README's performance section): on the
@@ -9,25 +10,32 @@ from keras_vae.models.vae import VAE
 # Conv2DTranspose. Swish is smooth, so the decoder's logits, and with them the Bernoulli
 # likelihood, vary smoothly in z; relu units that die early on small data stay dead.
 RECOMMENDED_ACTIVATION = "swish"
+# Components of the learned prior: the number the generation and likelihood benchmarks used.
+RECOMMENDED_PRIOR_COMPONENTS = 20
 
 
 def recommended_vae(
     latent_dim: int = 16,
     input_shape: tuple = (28, 28, 1),
     seed: int | None = None,
+    prior_components: int = RECOMMENDED_PRIOR_COMPONENTS,
     **kwargs,
 ) -> VAE:
     """A `VAE` with the networks that gave the best test log-likelihood in the benchmarks.
 
     The default `VAE` networks with swish activations in the encoder and the decoder and
-    resize upsampling (nearest-neighbour + `Conv2D`). Compile it without an optimizer to get
-    `recommended_optimizer()`. The model is an ordinary `VAE`: it saves, loads and exports
-    like any other.
+    resize upsampling (nearest-neighbour + `Conv2D`), and a prior learned with the model
+    (`MixturePrior` with `prior_components` Gaussians): a lower test NLL and prior draws
+    that are recognisable far more often than with N(0, I). Compile it without an optimizer
+    to get `recommended_optimizer()`. The model is an ordinary `VAE`: it saves, loads and
+    exports like any other.
 
     Args:
         latent_dim: int. Size of the latent vector. Defaults to `16`.
         input_shape: tuple. Shape of one image. Defaults to `(28, 28, 1)`.
-        seed: int or None. Seed of the sampling layer. Defaults to `None`.
+        seed: int or None. Seed of the sampling layer and the prior. Defaults to `None`.
+        prior_components: int >= 0. Gaussians of the learned prior; 0 for the standard
+            normal N(0, I). Defaults to `20`. A `prior=` argument takes precedence.
         **kwargs: further `VAE` arguments (`beta`, `likelihood`, `free_bits`, `name`...).
 
     Example:
@@ -56,6 +64,13 @@ def recommended_vae(
         upsampling="resize",
         name="decoder",
     )
+    components = prior_components
+    if isinstance(components, bool) or not isinstance(components, int) or components < 0:
+        raise ValueError(
+            f"recommended_vae() expects `prior_components` as an int >= 0; got {components!r}."
+        )
+    if "prior" not in kwargs and prior_components:
+        kwargs["prior"] = MixturePrior(latent_dim, num_components=prior_components, seed=seed)
     return VAE(
         encoder=encoder,
         decoder=decoder,
