@@ -28,6 +28,7 @@ from keras_vae import losses  # noqa: E402
 from keras_vae.layers.decoder import Decoder  # noqa: E402
 from keras_vae.layers.encoder import Encoder  # noqa: E402
 from keras_vae.layers.mixture_prior import MixturePrior  # noqa: E402
+from keras_vae.layers.residual import ResidualBlock  # noqa: E402
 from keras_vae.layers.sampling import Sampling  # noqa: E402
 from keras_vae.layers.upsampling import NearestUpsampling  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
@@ -87,6 +88,7 @@ __all__ = [
     "Decoder",
     "Encoder",
     "MixturePrior",
+    "ResidualBlock",
     "NearestUpsampling",
     "Sampling",
     "VAE",

@@ -4,7 +4,8 @@ import math
 
 import keras
 
-from keras_vae.layers.encoder import check_architecture_args
+from keras_vae.layers.encoder import check_architecture_args, padding_for, resolve_conv_filters
+from keras_vae.layers.residual import ResidualBlock
 from keras_vae.layers.upsampling import NearestUpsampling
 
 UPSAMPLING = ("transpose", "resize")
@@ -22,11 +23,12 @@ class Decoder(keras.layers.Layer):
     Args:
         latent_dim: int. Size of the latent vector. Defaults to `2`.
         output_shape: tuple. Shape of one output image, without the batch axis. Defaults to
-            `(28, 28, 1)`. With `"conv"`, height and width must be divisible by
-            `2 ** len(conv_filters)`.
+            `(28, 28, 1)`. With `"conv"`, a height or width that does not divide by
+            `2 ** len(conv_filters)` is generated at the next multiple and cropped.
         architecture: str. `"conv"` or `"dense"`. Defaults to `"conv"`.
-        conv_filters: tuple of int. Filters of each upsampling block, from the smallest feature
-            map up. Defaults to `(64, 32)`.
+        conv_filters: `"auto"` or tuple of int. Filters of each upsampling block, from the
+            smallest feature map up. Defaults to `"auto"`: the encoder's default widths in
+            reverse (`(64, 32)` at 28x28, `(128, 128, 64, 32)` at 64x64).
         dense_units: tuple of int. Units of the hidden dense layers. Defaults to `(256,)`.
         kernel_size: int. Convolution kernel size. Defaults to `3`.
         activation: str. Hidden activation. Defaults to `"relu"`.
@@ -37,6 +39,7 @@ class Decoder(keras.layers.Layer):
             int8 accuracy problems of quantized `Conv2DTranspose` in TFLite (and the slow
             dynamic-range kernels of transposed convolutions); it costs about 1.5x the
             decoder's compute.
+        residual: bool. A `ResidualBlock` after every upsampling block. Defaults to `False`.
 
     Example:
     ```python
@@ -53,11 +56,12 @@ class Decoder(keras.layers.Layer):
         latent_dim=2,
         output_shape=(28, 28, 1),
         architecture="conv",
-        conv_filters=(64, 32),
+        conv_filters="auto",
         dense_units=(256,),
         kernel_size=3,
         activation="relu",
         upsampling="resize",
+        residual=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -69,11 +73,14 @@ class Decoder(keras.layers.Layer):
         self.latent_dim = latent_dim
         self.image_shape = tuple(int(d) for d in output_shape)
         self.architecture = architecture
-        self.conv_filters = tuple(int(f) for f in conv_filters)
+        self.conv_filters = resolve_conv_filters(
+            "Decoder", conv_filters, self.image_shape, architecture, reverse=True
+        )
         self.dense_units = tuple(int(u) for u in dense_units)
         self.kernel_size = int(kernel_size)
         self.activation = activation
         self.upsampling = upsampling
+        self.residual = bool(residual)
 
         self.hidden_layers = [
             keras.layers.Dense(
@@ -91,11 +98,8 @@ class Decoder(keras.layers.Layer):
             return
         height, width, channels = self.image_shape
         factor = 2 ** len(self.conv_filters)
-        if height % factor or width % factor:
-            raise ValueError(
-                f"Decoder expects `output_shape` height and width divisible by {factor}"
-                f" (2 ** len(conv_filters)); got {self.image_shape}."
-            )
+        rows, columns = padding_for(self.image_shape, len(self.conv_filters))
+        height, width = height + rows, width + columns
         base = (height // factor, width // factor, self.conv_filters[0])
         self.hidden_layers += [
             keras.layers.Dense(
@@ -128,11 +132,27 @@ class Decoder(keras.layers.Layer):
                         dtype=self.dtype_policy,
                     ),
                 ]
+            if self.residual:
+                self.hidden_layers.append(
+                    ResidualBlock(
+                        filters,
+                        self.kernel_size,
+                        activation,
+                        name=f"residual_{i}",
+                        dtype=self.dtype_policy,
+                    )
+                )
         self.hidden_layers.append(
             keras.layers.Conv2D(
                 channels, self.kernel_size, padding="same", name="logits", dtype=self.dtype_policy
             )
         )
+        if rows or columns:
+            self.hidden_layers.append(
+                keras.layers.Cropping2D(
+                    ((0, rows), (0, columns)), name="crop", dtype=self.dtype_policy
+                )
+            )
 
     def build(self, input_shape=None):
         shape = (None, self.latent_dim)
@@ -162,6 +182,7 @@ class Decoder(keras.layers.Layer):
                 "kernel_size": self.kernel_size,
                 "activation": self.activation,
                 "upsampling": self.upsampling,
+                "residual": self.residual,
             }
         )
         return config

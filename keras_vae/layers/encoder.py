@@ -2,16 +2,65 @@
 
 import keras
 
+from keras_vae.layers.residual import ResidualBlock
+
 ARCHITECTURES = ("conv", "dense")
+# Default networks: halve the image until its shorter side is at most this, widths doubling
+# from FIRST_FILTERS up to MAX_FILTERS. At 28x28 this gives today's (32, 64) and a 7x7 map.
+SMALLEST_FEATURE_MAP = 7
+FIRST_FILTERS = 32
+MAX_FILTERS = 128
+
+
+def default_conv_filters(image_shape) -> tuple[int, ...]:
+    """The encoder's `conv_filters` for an image: one stride-2 convolution per halving until
+    the shorter side is at most `SMALLEST_FEATURE_MAP` (7), widths 32, 64, 128, 128, ...
+
+    28x28 -> (32, 64), a 7x7 map; 64x64 -> (32, 64, 128, 128), a 4x4 map; 16x16 -> (32, 64).
+    The decoder uses the same widths in reverse."""
+    side = min(int(image_shape[0]), int(image_shape[1]))
+    filters = []
+    while side > SMALLEST_FEATURE_MAP or not filters:
+        filters.append(min(FIRST_FILTERS * 2 ** len(filters), MAX_FILTERS))
+        side = -(-side // 2)
+    return tuple(filters)
+
+
+def padding_for(image_shape, depth: int) -> tuple[int, int]:
+    """Rows and columns to add so that height and width divide by 2 ** depth (the networks pad
+    the encoder's input with zeros and crop the decoder's output by the same amounts)."""
+    factor = 2**depth
+    return tuple(-int(d) % factor for d in image_shape[:2])
+
+
+def resolve_conv_filters(owner, conv_filters, shape, architecture, reverse=False):
+    """`conv_filters` as a tuple of ints; `"auto"` (the default) chooses from the image size."""
+    if isinstance(conv_filters, str):
+        if conv_filters != "auto":
+            raise ValueError(
+                f"{owner} expects `conv_filters` as 'auto' or a tuple of ints; got"
+                f" {conv_filters!r}."
+            )
+        if architecture != "conv" or len(shape) != 3:
+            return ()
+        filters = default_conv_filters(shape)
+        return tuple(reversed(filters)) if reverse else filters
+    return tuple(int(f) for f in conv_filters)
 
 
 def check_architecture_args(owner, latent_dim, architecture, conv_filters, dense_units, shape):
+    if any(isinstance(d, bool) or int(d) < 1 for d in shape):
+        raise ValueError(
+            f"{owner} expects every dimension of the image shape >= 1; got {tuple(shape)}."
+        )
     if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
         raise ValueError(f"{owner} expects `latent_dim` as an int >= 1; got {latent_dim!r}.")
     if architecture not in ARCHITECTURES:
         raise ValueError(
             f"{owner} expects `architecture` in {ARCHITECTURES}; got {architecture!r}."
         )
+    if isinstance(conv_filters, str):
+        conv_filters = ()  # "auto", checked by resolve_conv_filters
     if any(int(f) < 1 for f in conv_filters) or any(int(u) < 1 for u in dense_units):
         raise ValueError(
             f"{owner} expects positive `conv_filters` and `dense_units`; got"
@@ -31,18 +80,26 @@ class Encoder(keras.layers.Layer):
     The convolutional default halves the resolution with each strided `Conv2D` in
     `conv_filters`, flattens, and runs the `dense_units` layers before two linear heads. The
     dense variant flattens the input and uses only `dense_units` (for flat feature vectors).
+    With `conv_filters="auto"` the depth follows the image (`default_conv_filters`: halve
+    until the shorter side is at most 7, widths 32, 64, 128, 128, ...), so larger images keep
+    a small feature map and a small dense layer; 28x28 gets (32, 64). A height or width that
+    does not divide by `2 ** len(conv_filters)` is padded with zeros first (the `Decoder`
+    crops its output by the same amount).
 
     Args:
         latent_dim: int. Size of the latent vector. Defaults to `2`.
         input_shape: tuple. Shape of one input, without the batch axis. Defaults to
             `(28, 28, 1)`.
         architecture: str. `"conv"` or `"dense"`. Defaults to `"conv"`.
-        conv_filters: tuple of int. Filters of each strided convolution. Defaults to `(32, 64)`.
+        conv_filters: `"auto"` or tuple of int. Filters of each strided convolution.
+            Defaults to `"auto"` (`(32, 64)` at 28x28).
         dense_units: tuple of int. Units of the hidden dense layers. Defaults to `(256,)`.
         kernel_size: int. Convolution kernel size. Defaults to `3`.
         activation: str. Hidden activation. Defaults to `"relu"`.
         probabilistic: bool. With `False` the layer returns only `z_mean` (the baseline
             autoencoder's deterministic code). Defaults to `True`.
+        residual: bool. A `ResidualBlock` after every strided convolution. Defaults to
+            `False`.
 
     Example:
     ```python
@@ -56,11 +113,12 @@ class Encoder(keras.layers.Layer):
         latent_dim=2,
         input_shape=(28, 28, 1),
         architecture="conv",
-        conv_filters=(32, 64),
+        conv_filters="auto",
         dense_units=(256,),
         kernel_size=3,
         activation="relu",
         probabilistic=True,
+        residual=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -70,14 +128,24 @@ class Encoder(keras.layers.Layer):
         self.latent_dim = latent_dim
         self.image_shape = tuple(int(d) for d in input_shape)
         self.architecture = architecture
-        self.conv_filters = tuple(int(f) for f in conv_filters)
+        self.conv_filters = resolve_conv_filters(
+            "Encoder", conv_filters, self.image_shape, architecture
+        )
         self.dense_units = tuple(int(u) for u in dense_units)
         self.kernel_size = int(kernel_size)
         self.activation = activation
         self.probabilistic = bool(probabilistic)
+        self.residual = bool(residual)
 
         self.hidden_layers = []
         if architecture == "conv":
+            rows, columns = padding_for(self.image_shape, len(self.conv_filters))
+            if rows or columns:
+                self.hidden_layers.append(
+                    keras.layers.ZeroPadding2D(
+                        ((0, rows), (0, columns)), name="pad", dtype=self.dtype_policy
+                    )
+                )
             for i, filters in enumerate(self.conv_filters):
                 self.hidden_layers.append(
                     keras.layers.Conv2D(
@@ -90,6 +158,16 @@ class Encoder(keras.layers.Layer):
                         dtype=self.dtype_policy,
                     )
                 )
+                if self.residual:
+                    self.hidden_layers.append(
+                        ResidualBlock(
+                            filters,
+                            self.kernel_size,
+                            activation,
+                            name=f"residual_{i}",
+                            dtype=self.dtype_policy,
+                        )
+                    )
         self.hidden_layers.append(keras.layers.Flatten(name="flatten", dtype=self.dtype_policy))
         for i, units in enumerate(self.dense_units):
             self.hidden_layers.append(
@@ -139,6 +217,7 @@ class Encoder(keras.layers.Layer):
                 "kernel_size": self.kernel_size,
                 "activation": self.activation,
                 "probabilistic": self.probabilistic,
+                "residual": self.residual,
             }
         )
         return config
