@@ -25,7 +25,8 @@ class AutoEncoder(BaseAutoEncoder):
             `"conv"`.
         likelihood: str. `"bernoulli"` (binary cross-entropy) or `"gaussian"`. Defaults to
             `"bernoulli"`.
-        gaussian_variance: `"learned"` or a positive float. Defaults to `"learned"`.
+        gaussian_variance: `"learned"` (one variance), `"learned_per_channel"` or a positive
+            float. Defaults to `"learned"`.
         seed: int or None. Seed of the random draws of `sample()`. Defaults to `None`.
 
     Example:

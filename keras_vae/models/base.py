@@ -16,6 +16,8 @@ from keras_vae.models import network_checks, standalone
 from keras_vae.models.distribution import is_multi_worker, replica_count
 
 LIKELIHOODS = ("bernoulli", "gaussian")
+# `gaussian_variance` values that learn the variance: one scalar, or one per image channel.
+LEARNED_VARIANCES = ("learned", "learned_per_channel")
 
 # Keras starts dynamic loss scaling at 2 ** 15, sized for a loss near 1. Our objective sums
 # log-likelihoods over pixels (hundreds of nats per image), so float16 gradients overflow at
@@ -84,12 +86,12 @@ class BaseAutoEncoder(keras.Model):
             raise ValueError(f"{owner} expects `latent_dim` as an int >= 1; got {latent_dim!r}.")
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"{owner} expects `likelihood` in {LIKELIHOODS}; got {likelihood!r}.")
-        if gaussian_variance != "learned" and not (
+        if gaussian_variance not in LEARNED_VARIANCES and not (
             isinstance(gaussian_variance, int | float) and gaussian_variance > 0
         ):
             raise ValueError(
-                f"{owner} expects `gaussian_variance` as 'learned' or a positive number;"
-                f" got {gaussian_variance!r}."
+                f"{owner} expects `gaussian_variance` as one of {LEARNED_VARIANCES} or a"
+                f" positive number; got {gaussian_variance!r}."
             )
         self.latent_dim = latent_dim
         self.image_shape = tuple(int(d) for d in input_shape)
@@ -115,9 +117,14 @@ class BaseAutoEncoder(keras.Model):
         )
         self.sampling = Sampling(seed=seed, name="sampling", dtype=self.dtype_policy)
         self.output_log_var = None
-        if likelihood == "gaussian" and gaussian_variance == "learned":
+        if likelihood == "gaussian" and gaussian_variance in LEARNED_VARIANCES:
+            # One log-variance for every pixel, or one per channel (the last axis).
+            per_channel = gaussian_variance == "learned_per_channel"
             self.output_log_var = self.add_weight(
-                shape=(), initializer="zeros", trainable=True, name="output_log_var"
+                shape=(self.image_shape[-1],) if per_channel else (),
+                initializer="zeros",
+                trainable=True,
+                name="output_log_var",
             )
         self.trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
         # Built through Keras's `build()`, which records the input shapes, then called once on

@@ -50,8 +50,9 @@ class VAE(BaseAutoEncoder):
             `"conv"`.
         beta: float. Weight of the KL term (beta-VAE). Defaults to `1.0`.
         likelihood: str. `"bernoulli"` or `"gaussian"`. Defaults to `"bernoulli"`.
-        gaussian_variance: `"learned"` or a positive float, the variance of the Gaussian
-            likelihood. Defaults to `"learned"`.
+        gaussian_variance: `"learned"` (one variance for every pixel),
+            `"learned_per_channel"` (one per channel, e.g. R, G and B) or a positive float,
+            the variance of the Gaussian likelihood. Defaults to `"learned"`.
         free_bits: float. A floor, in nats, on the batch-mean KL of each latent dimension in
             the objective (the reported `kl_loss` stays the true KL). Defaults to `0.0`.
             Needs the standard normal prior (the KL splits per dimension only there).
