@@ -1,5 +1,5 @@
-"""Runs the benchmarks (`make bench`): likelihood, generation, learned prior, throughput,
-speed, export and microcontroller. Each prints its table and writes its results under
+"""Runs the benchmarks (`make bench`): likelihood, generation, conditional, learned prior,
+throughput, speed, export and microcontroller. Each prints its table and writes its results under
 `benchmarks/results/`.
 
 Each runs in its own process (its own arguments, its own TensorFlow state), one after the
@@ -25,6 +25,7 @@ BENCHMARKS = {
         ["--epochs", "2", "--test-images", "100", "--num-samples", "50"],
     ),
     "generation": ("generation.py", ["--quick"]),
+    "conditional": ("conditional.py", ["--quick"]),
     "learned_prior": (
         "learned_prior.py",
         ["--configurations", "0", "3:20", "--epochs", "1", "--draws", "100"],

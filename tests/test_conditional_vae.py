@@ -1,6 +1,7 @@
 """ConditionalVAE: construction, labels in every form, training, the .keras round trip."""
 
 import json
+import zipfile
 
 import keras
 import numpy as np
@@ -22,13 +23,17 @@ def _model(**kwargs):
     return keras_vae.ConditionalVAE(**{**defaults, **kwargs})
 
 
-@pytest.mark.parametrize("architecture", ["conv", "dense"])
-def test_round_trip(mnist_sample, tmp_path, architecture):
+@pytest.mark.parametrize(
+    ("architecture", "label_injection"),
+    [("conv", "every_block"), ("dense", "every_block"), ("conv", "input"), ("dense", "input")],
+)
+def test_round_trip(mnist_sample, tmp_path, architecture, label_injection):
     images, labels = mnist_sample[0][:256], mnist_sample[1][:256]
     init = {
         "num_classes": 10,
         "latent_dim": 3,
         "architecture": architecture,
+        "label_injection": label_injection,
         "beta": 2.0,
         "free_bits": 0.1,
         "seed": 4,
@@ -127,3 +132,115 @@ def test_export_contract():
     z = np.ones((2, 4), "float32")
     logits = keras.ops.convert_to_numpy(model.decoder([z, np.eye(10, dtype="float32")[[1, 2]]]))
     np.testing.assert_allclose(1 / (1 + np.exp(-logits)), model.decode(z, [1, 2]), rtol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", ["conv", "dense"])
+def test_label_enters_every_decoder_block(architecture):
+    """Each weight layer of the default decoder takes the ten label entries beside its usual
+    input: the kernels' input sizes say so."""
+    latent_dim, classes = 5, 10
+    model = _model(latent_dim=latent_dim, architecture=architecture, num_classes=classes)
+    kernels = {
+        layer.name: tuple(layer.kernel.shape)
+        for layer in model.decoder.layers
+        if hasattr(layer, "kernel")
+    }
+    if architecture == "conv":
+        assert kernels == {
+            "dense_0": (latent_dim + classes, 256),
+            "project": (256 + classes, 7 * 7 * 64),
+            "conv_0": (3, 3, 64 + classes, 64),
+            "conv_1": (3, 3, 64 + classes, 32),
+            "logits": (3, 3, 32 + classes, 1),
+        }
+    else:
+        assert kernels == {
+            "dense_0": (latent_dim + classes, 256),
+            "logits_flat": (256 + classes, 28 * 28),
+        }
+    # With "input" the label reaches the decoder's first layer only.
+    only_input = _model(latent_dim=latent_dim, architecture=architecture, label_injection="input")
+    body = only_input.decoder.get_layer("body")
+    assert tuple(body.hidden_layers[0].kernel.shape) == (latent_dim + classes, 256)
+    assert tuple(body.hidden_layers[1].kernel.shape)[0] == 256
+
+
+def test_files_saved_before_label_injection_load_as_saved(mnist_sample, tmp_path):
+    """A .keras file written before the `label_injection` key existed (its decoder sees the
+    label at its input only) loads with that decoder, the same outputs, and the key set to
+    `"input"`, which describes it."""
+    images, labels = mnist_sample[0][:64], mnist_sample[1][:64]
+    model = _model(latent_dim=3, architecture="conv", label_injection="input")
+    model.compile()
+    model.fit(images, labels, epochs=1, batch_size=32, verbose=0)
+    path = tmp_path / "new.keras"
+    model.save(path)
+    old = tmp_path / "old.keras"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(old, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "config.json":
+                config = json.loads(content)
+                del config["config"]["label_injection"]
+                content = json.dumps(config).encode()
+            target.writestr(item, content)
+    reloaded = keras.saving.load_model(old)
+    assert reloaded.label_injection == "input"
+    assert [layer.name for layer in reloaded.decoder.layers] == [
+        layer.name for layer in model.decoder.layers
+    ]
+    z = np.random.default_rng(0).normal(size=(6, 3)).astype("float32")
+    np.testing.assert_array_equal(reloaded.decode(z, range(6)), model.decode(z, range(6)))
+    for a, b in zip(reloaded.encode(images[:8], labels[:8]), model.encode(images[:8], labels[:8])):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_with_a_learned_prior(mnist_sample, tmp_path):
+    """`ConditionalVAE(prior=MixturePrior(...))`: the KL term is estimated at the posterior
+    sample, -H(q(z | x, y)) - log p(z), and the model saves and draws from its prior."""
+    images, labels = mnist_sample[0][:128], mnist_sample[1][:128]
+    prior = keras_vae.MixturePrior(3, num_components=4, seed=2)
+    model = _model(latent_dim=3, prior=prior)
+    model.compile()
+    history = model.fit(images, labels, epochs=1, batch_size=32, verbose=0)
+    assert all(np.isfinite(history.history[name][0]) for name in model.loss_names)
+
+    # The KL term is the estimate at the posterior sample: over many draws its mean is the
+    # Monte Carlo KL(q(z | x, y) || p(z)), computed here with numpy draws and scipy's density.
+    from scipy import stats
+
+    x = keras.ops.convert_to_tensor(images[:8])
+    one_hot = keras.ops.convert_to_tensor(np.eye(10, dtype="float32")[labels[:8]])
+    estimates = np.mean(
+        [
+            keras.ops.convert_to_numpy(model.compute_losses((x, one_hot))[1]["kl_loss"])
+            for _ in range(300)
+        ]
+    )
+    z_mean, z_log_var = (
+        keras.ops.convert_to_numpy(t).astype("float64") for t in model.encode_tensors(x, one_hot)
+    )
+    std = np.exp(0.5 * z_log_var)
+    z = z_mean + std * np.random.default_rng(0).standard_normal((3000, *z_mean.shape))
+    means, scales, weights = model.prior.component_parameters()
+    weights = weights / weights.sum()
+    log_prior = np.log(
+        sum(
+            w * stats.multivariate_normal(m, np.diag(s**2)).pdf(z.reshape(-1, 3))
+            for m, s, w in zip(means, scales, weights)
+        )
+    ).reshape(z.shape[:2])
+    log_posterior = stats.norm(z_mean, std).logpdf(z).sum(axis=-1)
+    np.testing.assert_allclose(estimates, np.mean(log_posterior - log_prior), atol=0.15)
+
+    path = tmp_path / "prior.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(
+        reloaded.sample(6, labels=3, seed=0), model.sample(6, labels=3, seed=0)
+    )
+
+
+def test_label_injection_errors():
+    with pytest.raises(ValueError, match=r"label_injection.*got 'everywhere'"):
+        keras_vae.ConditionalVAE(label_injection="everywhere")

@@ -10,18 +10,30 @@ from keras import ops
 from keras_vae import validation
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
+from keras_vae.layers.upsampling import NearestUpsampling
 from keras_vae.models import network_checks
 from keras_vae.models.base import as_float32
 from keras_vae.models.vae import VAE
 
 
-def conditional_encoder(latent_dim, input_shape, num_classes, architecture="conv", dtype=None):
+def conditional_encoder(
+    latent_dim,
+    input_shape,
+    num_classes,
+    architecture="conv",
+    dtype=None,
+    label_injection="every_block",
+):
     """The default encoder of `ConditionalVAE`: `[images, one_hot] -> (z_mean, z_log_var)`.
 
     For `"conv"` a dense layer maps the label to an extra image channel (a learned label map)
     before the convolutional `Encoder`; for `"dense"` the flattened image and the one-hot
-    label are concatenated. `dtype` is the layers' dtype policy (e.g. `"mixed_bfloat16"`).
+    label are concatenated. With `label_injection="every_block"` the code is then shifted and
+    scaled per class (`z_mean * exp(s_y) + b_y`, `z_log_var + 2 s_y`, starting as the
+    identity), so each digit's codes can be centred on the prior on their own. `dtype` is the
+    layers' dtype policy (e.g. `"mixed_bfloat16"`).
     """
+    _check_label_injection(label_injection, "conditional_encoder()")
     images = keras.Input(input_shape, name="images")
     labels = keras.Input((num_classes,), name="labels")
     if architecture == "conv":
@@ -43,23 +55,126 @@ def conditional_encoder(latent_dim, input_shape, num_classes, architecture="conv
         name="body",
         dtype=dtype,
     )(joined)
+    if label_injection == "every_block":
+        z_mean, z_log_var = _per_class_affine(z_mean, z_log_var, labels, latent_dim, dtype)
     return keras.Model([images, labels], [z_mean, z_log_var], name="encoder")
 
 
-def conditional_decoder(latent_dim, output_shape, num_classes, architecture="conv", dtype=None):
-    """The default decoder of `ConditionalVAE`: `[z, one_hot] -> logits`, a `Decoder` on the
-    concatenation of z and the label. A functional model with two named inputs (`z`,
-    `labels`), so it can be exported on its own. `dtype` is the layers' dtype policy."""
+def _per_class_affine(z_mean, z_log_var, labels, latent_dim, dtype):
+    """`z_mean * exp(s_y) + b_y` and `z_log_var + 2 s_y`: a dense layer without bias on the
+    one-hot label is a lookup of the class's `s_y` and `b_y`; both start at zero."""
+
+    def lookup(name):
+        return keras.layers.Dense(
+            latent_dim, use_bias=False, kernel_initializer="zeros", name=name, dtype=dtype
+        )(labels)
+
+    log_scale, shift = lookup("label_log_scale"), lookup("label_shift")
+    scale = keras.layers.Activation("exponential", name="label_scale", dtype=dtype)(log_scale)
+    scaled = keras.layers.Multiply(name="scaled_mean", dtype=dtype)([z_mean, scale])
+    z_mean = keras.layers.Add(name="z_mean", dtype=dtype)([scaled, shift])
+    double = keras.layers.Rescaling(2.0, name="label_log_variance", dtype=dtype)(log_scale)
+    z_log_var = keras.layers.Add(name="z_log_var", dtype=dtype)([z_log_var, double])
+    return z_mean, z_log_var
+
+
+LABEL_INJECTIONS = ("every_block", "input")
+# The default networks' shape: those of `Decoder`'s defaults.
+DECODER_DENSE_UNITS = (256,)
+DECODER_CONV_FILTERS = (64, 32)
+DECODER_KERNEL_SIZE = 3
+
+
+def _check_label_injection(label_injection, owner):
+    if label_injection not in LABEL_INJECTIONS:
+        raise ValueError(
+            f"{owner} expects `label_injection` in {LABEL_INJECTIONS}; got {label_injection!r}."
+        )
+
+
+def _label_map(labels, height, width, name, dtype):
+    """The one-hot label repeated at every pixel: `(None, height, width, num_classes)`."""
+    num_classes = labels.shape[-1]
+    tiled = keras.layers.RepeatVector(height * width, name=f"{name}_repeat", dtype=dtype)(labels)
+    return keras.layers.Reshape((height, width, num_classes), name=f"{name}_map", dtype=dtype)(
+        tiled
+    )
+
+
+def _decoder_with_label_in_every_block(z, labels, output_shape, architecture, dtype):
+    """The layers of `Decoder`'s default shape, with the one-hot label concatenated to the input
+    of every block (each dense layer, the projection and each convolution), so no block can
+    lose the label on the way to the pixels."""
+    x = keras.layers.Concatenate(name="join", dtype=dtype)([z, labels])
+    for i, units in enumerate(DECODER_DENSE_UNITS):
+        x = keras.layers.Dense(units, activation="relu", name=f"dense_{i}", dtype=dtype)(x)
+        x = keras.layers.Concatenate(name=f"join_dense_{i}", dtype=dtype)([x, labels])
+    if architecture == "dense":
+        flat = keras.layers.Dense(math.prod(output_shape), name="logits_flat", dtype=dtype)(x)
+        return keras.layers.Reshape(output_shape, name="logits", dtype=dtype)(flat)
+    height, width, channels = output_shape
+    factor = 2 ** len(DECODER_CONV_FILTERS)
+    if height % factor or width % factor:
+        raise ValueError(
+            f"conditional_decoder() expects `output_shape` height and width divisible by"
+            f" {factor}; got {tuple(output_shape)}."
+        )
+    height, width = height // factor, width // factor
+    base = (height, width, DECODER_CONV_FILTERS[0])
+    x = keras.layers.Dense(math.prod(base), activation="relu", name="project", dtype=dtype)(x)
+    x = keras.layers.Reshape(base, name="feature_map", dtype=dtype)(x)
+    for i, filters in enumerate(DECODER_CONV_FILTERS):
+        height, width = 2 * height, 2 * width
+        x = NearestUpsampling(2, name=f"upsample_{i}", dtype=dtype)(x)
+        x = keras.layers.Concatenate(name=f"join_conv_{i}", dtype=dtype)(
+            [x, _label_map(labels, height, width, f"label_{i}", dtype)]
+        )
+        x = keras.layers.Conv2D(
+            filters,
+            DECODER_KERNEL_SIZE,
+            padding="same",
+            activation="relu",
+            name=f"conv_{i}",
+            dtype=dtype,
+        )(x)
+    x = keras.layers.Concatenate(name="join_logits", dtype=dtype)(
+        [x, _label_map(labels, height, width, "label_logits", dtype)]
+    )
+    return keras.layers.Conv2D(
+        channels, DECODER_KERNEL_SIZE, padding="same", name="logits", dtype=dtype
+    )(x)
+
+
+def conditional_decoder(
+    latent_dim,
+    output_shape,
+    num_classes,
+    architecture="conv",
+    dtype=None,
+    label_injection="every_block",
+):
+    """The default decoder of `ConditionalVAE`: `[z, one_hot] -> logits`. A functional model
+    with two named inputs (`z`, `labels`), so it can be exported on its own.
+
+    `label_injection="every_block"` concatenates the label to the input of every block (a
+    label map at every convolution); `"input"` concatenates it to z only, before a `Decoder`.
+    `dtype` is the layers' dtype policy.
+    """
+    _check_label_injection(label_injection, "conditional_decoder()")
+    output_shape = tuple(int(d) for d in output_shape)
     z = keras.Input((latent_dim,), name="z")
     labels = keras.Input((num_classes,), name="labels")
-    joined = keras.layers.Concatenate(name="join", dtype=dtype)([z, labels])
-    logits = Decoder(
-        latent_dim=latent_dim + num_classes,
-        output_shape=output_shape,
-        architecture=architecture,
-        name="body",
-        dtype=dtype,
-    )(joined)
+    if label_injection == "every_block":
+        logits = _decoder_with_label_in_every_block(z, labels, output_shape, architecture, dtype)
+    else:
+        joined = keras.layers.Concatenate(name="join", dtype=dtype)([z, labels])
+        logits = Decoder(
+            latent_dim=latent_dim + num_classes,
+            output_shape=output_shape,
+            architecture=architecture,
+            name="body",
+            dtype=dtype,
+        )(joined)
     return keras.Model([z, labels], logits, name="decoder")
 
 
@@ -88,6 +203,14 @@ class ConditionalVAE(VAE):
         input_shape: tuple. Shape of one image. Defaults to `(28, 28, 1)`.
         architecture: str. `"conv"` or `"dense"` for the default networks. Defaults to
             `"conv"`.
+        label_injection: str. How deep the label reaches the default networks:
+            `"every_block"` (the decoder gets it at the input of every dense layer and, as a
+            label map, of every convolution; the encoder's code is shifted and scaled per
+            class) or `"input"` (the decoder gets it beside z only, the encoder as an extra
+            input channel: the networks of files saved before this argument existed). With
+            `"input"` a code of more than a few dimensions carries the digit too and the
+            label is partly ignored; `"every_block"` makes the requested digit come out more
+            often (`benchmarks/conditional.py`, in the README). Defaults to `"every_block"`.
         **kwargs: the other arguments of `VAE` (`beta`, `likelihood`, `gaussian_variance`,
             `free_bits`, `seed`).
 
@@ -108,8 +231,10 @@ class ConditionalVAE(VAE):
         latent_dim=2,
         input_shape=(28, 28, 1),
         architecture="conv",
+        label_injection="every_block",
         **kwargs,
     ):
+        _check_label_injection(label_injection, "ConditionalVAE")
         if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
             raise ValueError(
                 f"ConditionalVAE expects `num_classes` as an int >= 2; got {num_classes!r}."
@@ -123,14 +248,25 @@ class ConditionalVAE(VAE):
         policy = keras.dtype_policies.get(kwargs.get("dtype"))
         if encoder is None:
             encoder = conditional_encoder(
-                latent_dim, input_shape, num_classes, architecture, dtype=policy
+                latent_dim,
+                input_shape,
+                num_classes,
+                architecture,
+                dtype=policy,
+                label_injection=label_injection,
             )
         if decoder is None:
             decoder = conditional_decoder(
-                latent_dim, input_shape, num_classes, architecture, dtype=policy
+                latent_dim,
+                input_shape,
+                num_classes,
+                architecture,
+                dtype=policy,
+                label_injection=label_injection,
             )
         # Set before the base constructor, which probes the networks through `network_probes`.
         self.num_classes = num_classes
+        self.label_injection = label_injection
         super().__init__(
             encoder=encoder,
             decoder=decoder,
@@ -258,7 +394,7 @@ class ConditionalVAE(VAE):
         z_mean, z_log_var = self.encode_tensors(images, one_hot, training=training)
         z = self.sampling([z_mean, z_log_var])
         decoded = self.decode_tensors(z, one_hot, training=training)
-        return self.elbo_terms(images, decoded, z_mean, z_log_var)
+        return self.elbo_terms(images, decoded, z_mean, z_log_var, z=z)
 
     def _with_labels(self, x, y, name):
         if x is None or isinstance(x, tf.data.Dataset | keras.utils.PyDataset):
@@ -339,4 +475,12 @@ class ConditionalVAE(VAE):
     def get_config(self):
         config = super().get_config()
         config["num_classes"] = self.num_classes
+        config["label_injection"] = self.label_injection
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Files saved before `label_injection` existed hold decoders that see the label at
+        # their input only; the key then describes those stored networks (which load as
+        # saved either way: the networks come from the file, not from this key).
+        return super().from_config({"label_injection": "input", **config})
