@@ -6,7 +6,7 @@ import pytest
 from keras import ops
 from keras_test_case import run_layer_test
 
-from keras_vae import Decoder, Encoder, Sampling
+from keras_vae import Decoder, Encoder, ResidualBlock, Sampling
 from keras_vae.layers.upsampling import NearestUpsampling
 
 
@@ -55,6 +55,10 @@ ENCODER_CASES = {
         {"latent_dim": 4, "conv_filters": (4,), "dense_units": (), "probabilistic": False},
         (5, 28, 28, 1),
     ),
+    "residual_odd_size": (
+        {"latent_dim": 3, "input_shape": (13, 10, 3), "conv_filters": (4, 8), "residual": True},
+        (5, 13, 10, 3),
+    ),
 }
 
 
@@ -84,6 +88,14 @@ DECODER_CASES = {
     "dense": (
         {"latent_dim": 2, "architecture": "dense", "output_shape": (10,), "dense_units": (8,)},
         (10,),
+    ),
+    "residual_odd_size": (
+        {"latent_dim": 3, "output_shape": (13, 10, 3), "conv_filters": (8, 4), "residual": True},
+        (13, 10, 3),
+    ),
+    "transpose_residual_auto": (
+        {"latent_dim": 2, "output_shape": (9, 9, 2), "upsampling": "transpose", "residual": True},
+        (9, 9, 2),
     ),
 }
 
@@ -118,6 +130,21 @@ def test_decoder_mirrors_the_encoder_with_transposed_convolutions():
         (Encoder, {"conv_filters": "big"}, "conv_filters"),
         (Decoder, {"upsampling": "bilinear"}, "upsampling"),
         (Decoder, {"conv_filters": (0, 4)}, "conv_filters"),
+        (
+            Encoder,
+            {"input_shape": (1, 1, 3)},
+            r"`input_shape` height and width >= 2 .*; got \(1, 1, 3\)",
+        ),
+        (
+            Decoder,
+            {"output_shape": (3, 3, 1), "conv_filters": (8, 8, 8)},
+            r"`output_shape` height and width >= 5 .*; got \(3, 3, 1\)",
+        ),
+        (
+            Encoder,
+            {"input_shape": (40, 4, 1), "conv_filters": (8, 8, 8, 8)},
+            r">= 9 with 4 strided convolutions .*; got \(40, 4, 1\)",
+        ),
     ],
 )
 def test_bad_layer_arguments_are_rejected_with_the_argument_named(cls, kwargs, message):
@@ -125,8 +152,14 @@ def test_bad_layer_arguments_are_rejected_with_the_argument_named(cls, kwargs, m
         cls(**kwargs)
 
 
+def test_residual_block_layer_contract(tmp_path):
+    x = np.random.default_rng(0).normal(size=(4, 6, 5, 3)).astype("float32")
+    kwargs = {"filters": 3, "kernel_size": 1, "activation": "tanh"}
+    run_layer_test(ResidualBlock, kwargs, x, (4, 6, 5, 3), tmp_path)
+
+
 def test_layers_are_registered_under_the_package_name():
-    for cls in (Sampling, Encoder, Decoder):
+    for cls in (Sampling, Encoder, Decoder, ResidualBlock, NearestUpsampling):
         assert keras.saving.get_registered_name(cls) == f"keras_vae>{cls.__name__}"
 
 

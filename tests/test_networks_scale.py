@@ -51,6 +51,53 @@ def test_the_mnist_network_is_what_it_was():
     ]  # fmt: skip
 
 
+def test_the_mnist_network_has_the_same_weights_and_layer_configs():
+    # What a `.keras` file saved before the networks scaled holds: every weight by path and
+    # shape, and the convolution and dense layers' configs as they were with (32, 64).
+    vae = keras_vae.VAE(latent_dim=2)
+    networks = vae.encoder.weights + vae.decoder.weights
+    shapes = {w.path.split("/", 1)[1]: tuple(w.shape) for w in networks}
+    assert shapes == {
+        "encoder/conv_0/kernel": (3, 3, 1, 32), "encoder/conv_0/bias": (32,),
+        "encoder/conv_1/kernel": (3, 3, 32, 64), "encoder/conv_1/bias": (64,),
+        "encoder/dense_0/kernel": (3136, 256), "encoder/dense_0/bias": (256,),
+        "encoder/z_mean/kernel": (256, 2), "encoder/z_mean/bias": (2,),
+        "encoder/z_log_var/kernel": (256, 2), "encoder/z_log_var/bias": (2,),
+        "decoder/dense_0/kernel": (2, 256), "decoder/dense_0/bias": (256,),
+        "decoder/project/kernel": (256, 3136), "decoder/project/bias": (3136,),
+        "decoder/conv_0/kernel": (3, 3, 64, 64), "decoder/conv_0/bias": (64,),
+        "decoder/conv_1/kernel": (3, 3, 64, 32), "decoder/conv_1/bias": (32,),
+        "decoder/logits/kernel": (3, 3, 32, 1), "decoder/logits/bias": (1,),
+    }  # fmt: skip
+    for layer in vae.encoder.hidden_layers[:2]:
+        assert (layer.strides, layer.padding, layer.activation.__name__) == ((2, 2), "same", "relu")
+    for layer in [vae.decoder.hidden_layers[i] for i in (4, 6)]:
+        assert (layer.strides, layer.padding, layer.activation.__name__) == ((1, 1), "same", "relu")
+    explicit = keras_vae.Encoder(conv_filters=(32, 64), name="e").get_config()
+    assert keras_vae.Encoder(name="e").get_config() == explicit
+    explicit = keras_vae.Decoder(conv_filters=(64, 32), name="d").get_config()
+    assert keras_vae.Decoder(name="d").get_config() == explicit
+
+
+def test_sizes_too_small_for_the_depth_are_refused_and_small_ones_work():
+    # 3x3 takes one convolution (padded to 4x4), and comes back at 3x3.
+    vae = keras_vae.VAE(latent_dim=2, input_shape=(3, 3, 1), seed=0)
+    assert vae.encoder.conv_filters == (32,)
+    assert vae.sample(2, seed=0).shape == (2, 3, 3, 1)
+    with pytest.raises(ValueError, match=r"input_shape` height and width >= 2 .*; got \(1, 1, 3\)"):
+        keras_vae.VAE(input_shape=(1, 1, 3))
+    with pytest.raises(ValueError, match=r">= 5 with 3 .*=\(8, 8, 8\).*got \(3, 3, 1\)"):
+        keras_vae.Encoder(input_shape=(3, 3, 1), conv_filters=(8, 8, 8))
+    with pytest.raises(ValueError, match=r"image shape >= 1; got \(0, 28, 1\)"):
+        keras_vae.VAE(input_shape=(0, 28, 1))
+    with pytest.raises(ValueError, match=r"image shape >= 1; got \(28, -4, 3\)"):
+        keras_vae.VAE(input_shape=(28, -4, 3))
+    # The dense architecture takes any size.
+    assert keras_vae.VAE(input_shape=(1, 1, 3), architecture="dense").decode(
+        np.zeros((1, 2), "float32")
+    ).shape == (1, 1, 1, 3)
+
+
 @pytest.mark.parametrize("shape", [(64, 64, 3), (96, 96, 3), (128, 128, 3)])
 def test_colour_models_stay_small(shape):
     vae = keras_vae.VAE(latent_dim=32, input_shape=shape)

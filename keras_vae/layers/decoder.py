@@ -4,7 +4,12 @@ import math
 
 import keras
 
-from keras_vae.layers.encoder import check_architecture_args, padding_for, resolve_conv_filters
+from keras_vae.layers.encoder import (
+    check_architecture_args,
+    check_depth,
+    padding_for,
+    resolve_conv_filters,
+)
 from keras_vae.layers.residual import ResidualBlock
 from keras_vae.layers.upsampling import NearestUpsampling
 
@@ -76,6 +81,8 @@ class Decoder(keras.layers.Layer):
         self.conv_filters = resolve_conv_filters(
             "Decoder", conv_filters, self.image_shape, architecture, reverse=True
         )
+        if architecture == "conv":
+            check_depth("Decoder", self.conv_filters, self.image_shape, "output_shape")
         self.dense_units = tuple(int(u) for u in dense_units)
         self.kernel_size = int(kernel_size)
         self.activation = activation

@@ -48,6 +48,24 @@ def resolve_conv_filters(owner, conv_filters, shape, architecture, reverse=False
     return tuple(int(f) for f in conv_filters)
 
 
+def check_depth(owner, conv_filters, shape, argument):
+    """Refuses a size too small for the depth: the networks pad height and width to a multiple
+    of `2 ** depth`, and with more padding than image the deepest convolutions would see
+    nothing but padding. Height and width must exceed `2 ** (depth - 1)`."""
+    depth = len(conv_filters)
+    if depth == 0:
+        return
+    smallest = 2 ** (depth - 1) + 1
+    if min(shape[:2]) < smallest:
+        raise ValueError(
+            f"{owner} expects `{argument}` height and width >= {smallest} with {depth} strided"
+            f" convolutions (`conv_filters`={tuple(conv_filters)}): they are padded to a"
+            f" multiple of {2**depth}, and more padding than image would leave the deepest"
+            f" convolutions only padding to see; got {tuple(shape)}. Use fewer"
+            " `conv_filters`, a larger image, or architecture='dense'."
+        )
+
+
 def check_architecture_args(owner, latent_dim, architecture, conv_filters, dense_units, shape):
     if any(isinstance(d, bool) or int(d) < 1 for d in shape):
         raise ValueError(
@@ -131,6 +149,8 @@ class Encoder(keras.layers.Layer):
         self.conv_filters = resolve_conv_filters(
             "Encoder", conv_filters, self.image_shape, architecture
         )
+        if architecture == "conv":
+            check_depth("Encoder", self.conv_filters, self.image_shape, "input_shape")
         self.dense_units = tuple(int(u) for u in dense_units)
         self.kernel_size = int(kernel_size)
         self.activation = activation
