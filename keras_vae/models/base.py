@@ -120,6 +120,12 @@ class BaseAutoEncoder(keras.Model):
         if likelihood == "gaussian" and gaussian_variance in LEARNED_VARIANCES:
             # One log-variance for every pixel, or one per channel (the last axis).
             per_channel = gaussian_variance == "learned_per_channel"
+            if per_channel and len(self.image_shape) != 3:
+                raise ValueError(
+                    f"{owner} with gaussian_variance='learned_per_channel' expects an image"
+                    " `input_shape` (height, width, channels); got"
+                    f" {self.image_shape}. Use 'learned' for other inputs."
+                )
             self.output_log_var = self.add_weight(
                 shape=(self.image_shape[-1],) if per_channel else (),
                 initializer="zeros",
