@@ -140,7 +140,6 @@ def test_auto_is_resolved_in_the_saved_config():
     assert keras_vae.Decoder.from_config(decoder.get_config()).conv_filters == (128, 128, 64, 32)
 
 
-@pytest.mark.large
 @pytest.mark.parametrize("shape", [(32, 32, 3), (30, 30, 3)])
 def test_colour_decoders_export_to_every_variant(shape, tmp_path):
     keras.utils.set_random_seed(0)
@@ -207,3 +206,22 @@ def test_residual_networks_train_and_round_trip(tmp_path):
         latency_repeats=1, batch1_variant=False, micro=False, verbose=0,
     )  # fmt: skip
     assert report.variants["float32"].max_abs_error < 1e-5
+
+
+def test_residual_blocks_take_the_networks_dtype_policy():
+    shape = (30, 30, 3)
+    encoder = keras_vae.Encoder(2, shape, residual=True, dtype="mixed_bfloat16")
+    decoder = keras_vae.Decoder(2, shape, residual=True, dtype="mixed_bfloat16")
+    images = np.zeros((2, *shape), "float32")
+    z_mean, _ = encoder(images)
+    assert decoder(keras.ops.convert_to_numpy(z_mean)).shape == (2, *shape)
+    blocks = [
+        layer
+        for network in (encoder, decoder)
+        for layer in network.hidden_layers
+        if isinstance(layer, keras_vae.ResidualBlock)
+    ]
+    assert len(blocks) == 2 * len(encoder.conv_filters)
+    for block in blocks:
+        assert block.conv_a.compute_dtype == "bfloat16" == block.conv_b.compute_dtype
+        assert block.conv_a.kernel.dtype == "float32"
