@@ -225,3 +225,17 @@ def test_residual_blocks_take_the_networks_dtype_policy():
     for block in blocks:
         assert block.conv_a.compute_dtype == "bfloat16" == block.conv_b.compute_dtype
         assert block.conv_a.kernel.dtype == "float32"
+
+
+@pytest.mark.parametrize("shape", [(64, 64, 3), (30, 30, 3)])
+def test_conditional_vae_scales_and_crops_too(shape, tmp_path):
+    cvae = keras_vae.ConditionalVAE(num_classes=3, latent_dim=4, input_shape=shape, seed=0)
+    assert cvae.count_params() < 3e6, cvae.count_params()
+    images = np.random.default_rng(0).random((2, *shape)).astype("float32")
+    labels = np.array([0, 2])
+    assert cvae.reconstruct(images, labels=labels).shape == (2, *shape)
+    cvae.save(tmp_path / "cvae.keras")
+    again = keras.saving.load_model(tmp_path / "cvae.keras")
+    np.testing.assert_array_equal(
+        again.sample(3, labels=[0, 1, 2], seed=1), cvae.sample(3, labels=[0, 1, 2], seed=1)
+    )

@@ -9,7 +9,7 @@ from keras import ops
 
 from keras_vae import validation
 from keras_vae.layers.decoder import Decoder
-from keras_vae.layers.encoder import Encoder
+from keras_vae.layers.encoder import Encoder, check_depth, default_conv_filters, padding_for
 from keras_vae.layers.upsampling import NearestUpsampling
 from keras_vae.models import network_checks
 from keras_vae.models.base import as_float32
@@ -79,9 +79,9 @@ def _per_class_affine(z_mean, z_log_var, labels, latent_dim, dtype):
 
 
 LABEL_INJECTIONS = ("every_block", "input")
-# The default networks' shape: those of `Decoder`'s defaults.
+# The default networks' shape: those of `Decoder`'s defaults (the widths follow the image
+# size, `default_conv_filters`, reversed: (64, 32) at 28x28).
 DECODER_DENSE_UNITS = (256,)
-DECODER_CONV_FILTERS = (64, 32)
 DECODER_KERNEL_SIZE = 3
 
 
@@ -113,17 +113,15 @@ def _decoder_with_label_in_every_block(z, labels, output_shape, architecture, dt
         flat = keras.layers.Dense(math.prod(output_shape), name="logits_flat", dtype=dtype)(x)
         return keras.layers.Reshape(output_shape, name="logits", dtype=dtype)(flat)
     height, width, channels = output_shape
-    factor = 2 ** len(DECODER_CONV_FILTERS)
-    if height % factor or width % factor:
-        raise ValueError(
-            f"conditional_decoder() expects `output_shape` height and width divisible by"
-            f" {factor}; got {tuple(output_shape)}."
-        )
-    height, width = height // factor, width // factor
-    base = (height, width, DECODER_CONV_FILTERS[0])
+    conv_filters = tuple(reversed(default_conv_filters(output_shape)))
+    check_depth("conditional_decoder()", conv_filters, output_shape, "output_shape")
+    rows, columns = padding_for(output_shape, len(conv_filters))
+    factor = 2 ** len(conv_filters)
+    height, width = (height + rows) // factor, (width + columns) // factor
+    base = (height, width, conv_filters[0])
     x = keras.layers.Dense(math.prod(base), activation="relu", name="project", dtype=dtype)(x)
     x = keras.layers.Reshape(base, name="feature_map", dtype=dtype)(x)
-    for i, filters in enumerate(DECODER_CONV_FILTERS):
+    for i, filters in enumerate(conv_filters):
         height, width = 2 * height, 2 * width
         x = NearestUpsampling(2, name=f"upsample_{i}", dtype=dtype)(x)
         x = keras.layers.Concatenate(name=f"join_conv_{i}", dtype=dtype)(
@@ -140,9 +138,14 @@ def _decoder_with_label_in_every_block(z, labels, output_shape, architecture, dt
     x = keras.layers.Concatenate(name="join_logits", dtype=dtype)(
         [x, _label_map(labels, height, width, "label_logits", dtype)]
     )
-    return keras.layers.Conv2D(
+    logits = keras.layers.Conv2D(
         channels, DECODER_KERNEL_SIZE, padding="same", name="logits", dtype=dtype
     )(x)
+    if rows or columns:
+        logits = keras.layers.Cropping2D(((0, rows), (0, columns)), name="crop", dtype=dtype)(
+            logits
+        )
+    return logits
 
 
 def conditional_decoder(
