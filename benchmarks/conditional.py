@@ -32,7 +32,7 @@ from keras_vae import data as vae_data
 from keras_vae import evaluation
 from keras_vae.callbacks import KLWarmup
 from keras_vae.evaluation.judge import RECOGNISABLE_PROBABILITY, Judge
-from keras_vae.models.conditional_vae import LABEL_INJECTIONS
+from keras_vae.models.conditional_networks import LABEL_INJECTIONS
 
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 NUM_CLASSES = 10
