@@ -1,5 +1,5 @@
-"""What the export tests share: a small untrained VAE, the op list of a .tflite file and the
-reference generator's path."""
+"""What the export tests share: small export settings, a small untrained VAE, the op list of
+a .tflite file and the reference generator's path."""
 
 import pathlib
 
@@ -10,6 +10,15 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 import keras_vae
 
 RUN_TFLITE = pathlib.Path(__file__).resolve().parents[1] / "export" / "run_tflite.py"
+# Enough examples to verify and calibrate a tiny model, and one timed run: fast tests.
+SMALL = dict(
+    num_verification_samples=16,
+    num_calibration_samples=16,
+    latency_repeats=1,
+    batch1_variant=False,
+    micro=False,
+    verbose=0,
+)
 
 
 def ops_of(path):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
-from export_helpers import ops_of
+from export_helpers import SMALL, ops_of
 
 import keras_vae
 from keras_vae import export
@@ -18,15 +18,6 @@ from keras_vae.export.report import ExportReport, psnr
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 LATENT_DIM = 2
-# Enough examples to verify and calibrate a tiny model, and one timed run: fast tests.
-SMALL = dict(
-    num_verification_samples=16,
-    num_calibration_samples=16,
-    latency_repeats=1,
-    batch1_variant=False,
-    micro=False,
-    verbose=0,
-)
 # Every op the default and "resize" decoders/encoders lower to; all are TFLite builtins.
 ALLOWED_OPS = {
     "CONV_2D",

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+from export_helpers import SMALL
 from scipy import stats
 
 import keras_vae
@@ -113,9 +114,8 @@ def test_per_channel_models_export(tmp_path):
     _, vae = _twin_models()
     vae.output_log_var.assign(np.array([-2.0, 0.0, 1.0], "float32"))
     report = export.export_decoder(
-        vae, tmp_path / "export", formats=("float32",), num_verification_samples=8,
-        latency_repeats=1, batch1_variant=False, micro=False, verbose=0,
-    )  # fmt: skip
+        vae, tmp_path / "export", **(SMALL | dict(formats=("float32",), num_verification_samples=8))
+    )
     assert report.passed and report.variants["float32"].max_abs_error < 1e-5
 
 

@@ -4,6 +4,7 @@ odd sizes padded and cropped, and the MNIST network unchanged."""
 import keras
 import numpy as np
 import pytest
+from export_helpers import SMALL
 
 import keras_vae
 from keras_vae import export
@@ -148,12 +149,7 @@ def test_colour_decoders_export_to_every_variant(shape, tmp_path):
     report = export.export_decoder(
         vae,
         tmp_path / "colour",
-        num_verification_samples=16,
-        num_calibration_samples=16,
-        latency_repeats=1,
-        batch1_variant=False,
-        micro=False,
-        verbose=0,
+        **SMALL,
     )
     assert set(report.variants) >= {"float32", "float16", "dynamic_range", "int8"}
     z = np.random.default_rng(2).standard_normal((8, 4)).astype("float32")
@@ -202,9 +198,8 @@ def test_residual_networks_train_and_round_trip(tmp_path):
     assert again.encoder.residual and again.decoder.residual
     np.testing.assert_array_equal(again.reconstruct(images), vae.reconstruct(images))
     report = export.export_decoder(
-        vae, tmp_path / "export", formats=("float32",), num_verification_samples=8,
-        latency_repeats=1, batch1_variant=False, micro=False, verbose=0,
-    )  # fmt: skip
+        vae, tmp_path / "export", **(SMALL | dict(formats=("float32",), num_verification_samples=8))
+    )
     assert report.variants["float32"].max_abs_error < 1e-5
 
 
