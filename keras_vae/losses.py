@@ -34,6 +34,18 @@ def kl_divergence_per_dimension(z_mean, z_log_var):
     return 0.5 * (ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var)
 
 
+def gaussian_kl_divergence(mean_q, log_var_q, mean_p, log_var_p):
+    """KL(N(mean_q, exp(log_var_q)) || N(mean_p, exp(log_var_p))) of diagonal Gaussians,
+    summed over the last axis: `(..., d) -> (...)`, in nats."""
+    return 0.5 * ops.sum(
+        log_var_p
+        - log_var_q
+        + (ops.exp(log_var_q) + ops.square(mean_q - mean_p)) * ops.exp(-log_var_p)
+        - 1.0,
+        axis=-1,
+    )
+
+
 def bernoulli_log_likelihood(x, logits):
     """log p(x | logits) under independent Bernoulli pixels, summed per example.
 

@@ -36,6 +36,7 @@ def test_round_trip(mnist_sample, tmp_path, architecture, label_injection):
         "label_injection": label_injection,
         "beta": 2.0,
         "free_bits": 0.1,
+        "prior": None,
         "seed": 4,
     }
     model = keras_vae.ConditionalVAE(**init)
@@ -139,7 +140,12 @@ def test_label_enters_every_decoder_block(architecture):
     """Each weight layer of the default decoder takes the ten label entries beside its usual
     input: the kernels' input sizes say so."""
     latent_dim, classes = 5, 10
-    model = _model(latent_dim=latent_dim, architecture=architecture, num_classes=classes)
+    model = _model(
+        latent_dim=latent_dim,
+        architecture=architecture,
+        num_classes=classes,
+        label_injection="every_block",
+    )
     kernels = {
         layer.name: tuple(layer.kernel.shape)
         for layer in model.decoder.layers
@@ -166,11 +172,11 @@ def test_label_enters_every_decoder_block(architecture):
 
 
 def test_files_saved_before_label_injection_load_as_saved(mnist_sample, tmp_path):
-    """A .keras file written before the `label_injection` key existed (its decoder sees the
-    label at its input only) loads with that decoder, the same outputs, and the key set to
-    `"input"`, which describes it."""
+    """A .keras file written before the `label_injection` and `prior` keys existed (its
+    decoder sees the label at its input only, its prior is N(0, I)) loads with that decoder,
+    the same outputs, and the keys set to `"input"` and None, which describe it."""
     images, labels = mnist_sample[0][:64], mnist_sample[1][:64]
-    model = _model(latent_dim=3, architecture="conv", label_injection="input")
+    model = _model(latent_dim=3, architecture="conv", label_injection="input", prior=None)
     model.compile()
     model.fit(images, labels, epochs=1, batch_size=32, verbose=0)
     path = tmp_path / "new.keras"
@@ -182,10 +188,12 @@ def test_files_saved_before_label_injection_load_as_saved(mnist_sample, tmp_path
             if item.filename == "config.json":
                 config = json.loads(content)
                 del config["config"]["label_injection"]
+                del config["config"]["prior"]
                 content = json.dumps(config).encode()
             target.writestr(item, content)
     reloaded = keras.saving.load_model(old)
     assert reloaded.label_injection == "input"
+    assert reloaded.prior is None
     assert [layer.name for layer in reloaded.decoder.layers] == [
         layer.name for layer in model.decoder.layers
     ]

@@ -202,8 +202,10 @@ class VAEImageLogger(keras.callbacks.Callback):
         paired = np.concatenate([_pad_row(row, columns) for row in rows])
         latents = self._prior_latents
         if getattr(model, "prior", None) is not None:
-            # A learned prior moves while training: the same seeded draw from where it is now.
-            latents = model.prior_latents(len(latents), seed=self.seed)
+            # A learned prior moves while training: the same seeded draw from where it is now
+            # (for a conditional model, from the prior of each sample's label).
+            labels = {"labels": self._condition_of(n)} if model.is_conditional else {}
+            latents = model.prior_latents(len(latents), seed=self.seed, **labels)
         samples = self._decode(latents, self._condition_of(n))
         dims = min(self.traversal_dims, model.latent_dim)
         centre, scale = traversal_centre_and_scale(codes, probabilistic)

@@ -45,6 +45,10 @@ def build_sampler(args, model, name: str, folder: pathlib.Path):
 
     if name == "prior":
         temperature = 1.0 if args.temperature is None else args.temperature
+        if model.is_conditional and getattr(model, "prior", None) is not None:
+            # A conditional model draws from its own prior in `sample` (for a
+            # `ClassConditionalPrior`, the prior of each requested label).
+            return None, None
         if hasattr(model, "prior_sampler"):
             # The model's own prior: N(0, I), or the mixture it learned (`MixturePrior`).
             return model.prior_sampler(temperature=temperature), None
@@ -76,7 +80,11 @@ def run(args) -> None:
     label = args.label if pool_label is None else pool_label
     if model.is_conditional:
         # Without a label, a conditional model draws the classes in turn: 0, 1, 2, ...
-        images = model.sample(args.n, labels=label, seed=args.seed, sampler=sampler)
+        if sampler is None:
+            temperature = 1.0 if args.temperature is None else args.temperature
+            images = model.sample(args.n, labels=label, seed=args.seed, temperature=temperature)
+        else:
+            images = model.sample(args.n, labels=label, seed=args.seed, sampler=sampler)
     elif args.label is not None:
         raise CommandError(
             f"--label needs a conditional model (--model-type cvae); use --pool {args.label}"

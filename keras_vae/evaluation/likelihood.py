@@ -106,10 +106,11 @@ def _tile_batch(t, k):
     return tf.tile(t, tf.concat([[k], tf.ones([tf.rank(t) - 1], tf.int32)], axis=0))
 
 
-def prior_log_density(model, z):
-    """log p(z) under the model's prior (N(0, I) unless the model learned one)."""
+def prior_log_density(model, z, condition=None):
+    """log p(z) (log p(z | y) for a conditional model given one-hot `condition`) under the
+    model's prior: N(0, I) unless the model learned one."""
     if hasattr(model, "prior_log_density"):
-        return model.prior_log_density(z)
+        return model.prior_log_density(z, condition)
     return losses.standard_normal_log_density(z)
 
 
@@ -153,7 +154,7 @@ def _traced(model):
         log_px_z = tf.reshape(log_px_z, (k, batch))
         log_weights = (
             log_px_z
-            + prior_log_density(model, z)
+            + prior_log_density(model, z, y)
             - losses.log_normal_density(z, z_mean[None], z_log_var[None])
         )
         return log_px_z, log_weights

@@ -7,6 +7,8 @@ code path serves every signature.
 
 import numpy as np
 
+from keras_vae.layers.class_prior import ClassConditionalPrior
+
 _GRID_COLUMNS = 8
 
 
@@ -30,6 +32,10 @@ def prior_inputs(model, n, rng) -> dict:
     inputs = {"z": rng.standard_normal((n, int(model.latent_dim))).astype("float32")}
     if is_conditional(model):
         inputs["labels"] = balanced_one_hot(int(model.num_classes), n, rng)
+        if isinstance(getattr(model, "prior", None), ClassConditionalPrior):
+            # Each class's codes sit where its own prior p(z | y) is, not around the origin.
+            seed = int(rng.integers(2**31))
+            inputs["z"] = model.prior_latents(n, seed=seed, labels=inputs["labels"])
     return inputs
 
 

@@ -72,6 +72,7 @@ def _per_class_affine(z_mean, z_log_var, labels, latent_dim, dtype):
 
 
 LABEL_INJECTIONS = ("every_block", "input")
+DEFAULT_LABEL_INJECTION = "input"
 # The default networks' shape: those of `Decoder`'s defaults (the widths follow the image
 # size, `default_conv_filters`, reversed: (64, 32) at 28x28).
 DECODER_DENSE_UNITS = (256,)

@@ -6,30 +6,39 @@ import tensorflow as tf
 from keras import ops
 
 from keras_vae import validation
+from keras_vae.layers.class_prior import ClassConditionalPrior
 from keras_vae.models import network_checks
 from keras_vae.models.base import as_float32
 from keras_vae.models.conditional_networks import (
+    DEFAULT_LABEL_INJECTION,
     check_label_injection,
     conditional_decoder,
     conditional_encoder,
 )
 from keras_vae.models.vae import VAE
 
+# The default prior: this many Gaussians per class (`ClassConditionalPrior`).
+CLASS_PRIOR_COMPONENTS = 10
+
 
 @keras.saving.register_keras_serializable(package="keras_vae")
 class ConditionalVAE(VAE):
     """A VAE conditioned on a class label: q(z | x, y) and p(x | z, y) (Sohn et al., 2015).
 
-    Both networks take the label as a one-hot vector next to their usual input, so the
-    latent code is free to describe style (slant, thickness) while the label says which
-    digit: `sample(n, labels=7)` draws z from the prior and decodes a 7. Training takes
-    `(images, labels)` pairs: `fit(x, y)` with arrays, or a `tf.data` dataset of pairs;
-    labels are ints in `[0, num_classes)` or one-hot rows. The objective, `beta`,
-    `kl_weight` and `free_bits` are those of `VAE`.
+    Both networks take the label as a one-hot vector next to their usual input, and the
+    prior is learned per class, p(z | y) (`ClassConditionalPrior`): `sample(n, labels=7)`
+    draws z from p(z | y = 7) and decodes a 7. A code of more than a few dimensions carries
+    the digit as well as the style (slant, thickness), so with the prior N(0, I) a draw
+    lands where another digit's codes are and the label is partly ignored; with a prior per
+    class the draw lands where the requested digit's codes are, so code and label agree
+    (`benchmarks/conditional.py`, in the README). Training takes `(images, labels)` pairs:
+    `fit(x, y)` with arrays, or a `tf.data` dataset of pairs; labels are ints in
+    `[0, num_classes)` or one-hot rows. The objective, `beta` and `kl_weight` are those of
+    `VAE`.
 
     For export, `decoder` is a functional model with inputs `[z (None, latent_dim),
     labels (None, num_classes)]` and logits (Bernoulli) as output; apply a sigmoid for
-    pixel probabilities.
+    pixel probabilities. Latents for it come from `prior_latents(n, labels=...)`.
 
     Args:
         encoder: keras Layer or Model, or None. Maps `[images, one_hot]` to
@@ -41,16 +50,19 @@ class ConditionalVAE(VAE):
         input_shape: tuple. Shape of one image. Defaults to `(28, 28, 1)`.
         architecture: str. `"conv"` or `"dense"` for the default networks. Defaults to
             `"conv"`.
-        label_injection: str. How deep the label reaches the default networks:
+        label_injection: str. How deep the label reaches the default networks: `"input"`
+            (the decoder gets it beside z, the encoder as an extra input channel) or
             `"every_block"` (the decoder gets it at the input of every dense layer and, as a
             label map, of every convolution; the encoder's code is shifted and scaled per
-            class) or `"input"` (the decoder gets it beside z only, the encoder as an extra
-            input channel: the networks of files saved before this argument existed). With
-            `"input"` a code of more than a few dimensions carries the digit too and the
-            label is partly ignored; `"every_block"` makes the requested digit come out more
-            often (`benchmarks/conditional.py`, in the README). Defaults to `"every_block"`.
+            class). With the prior per class `"input"` follows the label as often and gives
+            the better likelihood. Defaults to `"input"`.
+        prior: `"class_conditional"`, None or a prior layer. `"class_conditional"` is a
+            `ClassConditionalPrior` of `CLASS_PRIOR_COMPONENTS` Gaussians per class, seeded
+            with `seed`; None (or `"standard_normal"`) the prior N(0, I); or a
+            `ClassConditionalPrior` or `MixturePrior` of your own. Files saved before this
+            argument existed load with N(0, I). Defaults to `"class_conditional"`.
         **kwargs: the other arguments of `VAE` (`beta`, `likelihood`, `gaussian_variance`,
-            `free_bits`, `seed`).
+            `free_bits` (with the prior N(0, I) only), `seed`).
 
     Example:
     ```python
@@ -69,7 +81,8 @@ class ConditionalVAE(VAE):
         latent_dim=2,
         input_shape=(28, 28, 1),
         architecture="conv",
-        label_injection="every_block",
+        label_injection=DEFAULT_LABEL_INJECTION,
+        prior="class_conditional",
         **kwargs,
     ):
         check_label_injection(label_injection, "ConditionalVAE")
@@ -80,6 +93,13 @@ class ConditionalVAE(VAE):
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(
                 f"ConditionalVAE expects `latent_dim` as an int >= 1; got {latent_dim!r}."
+            )
+        if isinstance(prior, str) and prior == "class_conditional":
+            prior = ClassConditionalPrior(
+                latent_dim,
+                num_classes,
+                num_components=CLASS_PRIOR_COMPONENTS,
+                seed=kwargs.get("seed"),
             )
         input_shape = tuple(int(d) for d in input_shape)
         # The policy the base constructor will take from `dtype` (or the global one).
@@ -111,8 +131,14 @@ class ConditionalVAE(VAE):
             latent_dim=latent_dim,
             input_shape=input_shape,
             architecture=architecture,
+            prior=prior,
             **kwargs,
         )
+        if isinstance(self.prior, ClassConditionalPrior) and self.prior.num_classes != num_classes:
+            raise ValueError(
+                f"ConditionalVAE expects a `prior` of num_classes {num_classes} (the model's);"
+                f" got a ClassConditionalPrior of num_classes {self.prior.num_classes}."
+            )
 
     # Construction -------------------------------------------------------------------------
 
@@ -232,7 +258,7 @@ class ConditionalVAE(VAE):
         z_mean, z_log_var = self.encode_tensors(images, one_hot, training=training)
         z = self.sampling([z_mean, z_log_var])
         decoded = self.decode_tensors(z, one_hot, training=training)
-        return self.elbo_terms(images, decoded, z_mean, z_log_var, z=z)
+        return self.elbo_terms(images, decoded, z_mean, z_log_var, z=z, condition=one_hot)
 
     def _with_labels(self, x, y, name):
         if x is None or isinstance(x, tf.data.Dataset | keras.utils.PyDataset):
@@ -298,7 +324,7 @@ class ConditionalVAE(VAE):
         z_mean, _ = self.encode(x, labels, batch_size)
         return self.decode(z_mean, labels, batch_size)
 
-    def sample(self, n, labels=None, seed=None, sampler=None):
+    def sample(self, n, labels=None, seed=None, sampler=None, temperature=1.0):
         """Decodes `n` latent draws as the requested digits.
 
         `labels` is an int (all `n` of that class), a sequence of `n` labels, or None
@@ -308,7 +334,66 @@ class ConditionalVAE(VAE):
         n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
         if labels is None:
             labels = np.arange(n) % self.num_classes
+        if sampler is None:
+            latents = self.prior_latents(n, seed=seed, labels=labels, temperature=temperature)
+            return self.decode(latents, labels)
+        if temperature != 1.0:
+            raise ValueError(
+                f"{type(self).__name__}.sample() scales the prior by `temperature`; with a"
+                f" `sampler` set its own temperature instead (got temperature={temperature!r})."
+            )
         return self.decode(self.sample_latents(n, seed=seed, sampler=sampler), labels)
+
+    # The prior ----------------------------------------------------------------------------
+
+    def prior_latents(self, n, seed=None, labels=None, temperature=1.0):
+        """Draws `n` latent vectors from the model's prior; with a `ClassConditionalPrior`,
+        from p(z | y) for `labels` (an int for all, one per row, or None for the classes in
+        turn). `temperature` scales the prior's standard deviations; `seed` makes the draw
+        repeatable."""
+        from keras_vae.samplers.base import check_temperature
+
+        owner = f"{type(self).__name__}.sample()"
+        temperature = check_temperature(temperature, owner)
+        if not isinstance(self.prior, ClassConditionalPrior):
+            if temperature == 1.0:
+                return super().prior_latents(n, seed=seed)
+            return self.sample_latents(n, seed=seed, sampler=self.prior_sampler(temperature))
+        n = validation.check_positive_int(n, "n", owner)
+        if labels is None:
+            labels = np.arange(n) % self.num_classes
+        one_hot = self.condition_from_labels(labels, n, "sample")
+        generator = keras.random.SeedGenerator(seed) if seed is not None else None
+        generator = generator or self.sampling.seed_generator
+        means, log_vars, log_weights = self.prior.class_parameters(ops.convert_to_tensor(one_hot))
+        component = keras.random.categorical(log_weights, 1, seed=generator)
+        index = ops.reshape(component, (n, 1, 1))
+        mean = ops.take_along_axis(means, index, axis=1)[:, 0]
+        log_var = ops.take_along_axis(log_vars, index, axis=1)[:, 0]
+        noise = keras.random.normal((n, self.latent_dim), dtype="float32", seed=generator)
+        return ops.convert_to_numpy(mean + temperature * ops.exp(0.5 * log_var) * noise)
+
+    def prior_sampler(self, temperature=1.0, label=None):
+        """The model's prior as a sampler (see `VAE.prior_sampler`); with a
+        `ClassConditionalPrior`, the prior of class `label` (an int), a
+        `GaussianMixtureSampler` whose draws are decoded with that label."""
+        if not isinstance(self.prior, ClassConditionalPrior):
+            return super().prior_sampler(temperature)
+        from keras_vae.samplers import GaussianMixtureSampler
+        from keras_vae.samplers.base import check_temperature
+
+        owner = f"{type(self).__name__}.prior_sampler()"
+        temperature = check_temperature(temperature, owner)
+        if isinstance(label, np.integer):
+            label = int(label)
+        if isinstance(label, bool) or not isinstance(label, int):
+            raise ValueError(
+                f"{owner} needs `label`, the class whose prior p(z | y) to draw from (an int in"
+                f" [0, {self.num_classes})), with a ClassConditionalPrior; got {label!r}."
+            )
+        means, scales, weights = self.prior.component_parameters(label)
+        scale_tril = temperature * scales[:, :, None] * np.eye(self.latent_dim, dtype="float32")
+        return GaussianMixtureSampler(means, scale_tril, weights / weights.sum())
 
     def get_config(self):
         config = super().get_config()
@@ -321,4 +406,5 @@ class ConditionalVAE(VAE):
         # Files saved before `label_injection` existed hold decoders that see the label at
         # their input only; the key then describes those stored networks (which load as
         # saved either way: the networks come from the file, not from this key).
-        return super().from_config({"label_injection": "input", **config})
+        # Likewise files saved before `prior` existed hold a model of the prior N(0, I).
+        return super().from_config({"label_injection": "input", "prior": None, **config})

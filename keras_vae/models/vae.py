@@ -5,25 +5,29 @@ import numpy as np
 from keras import ops
 
 from keras_vae import losses
+from keras_vae.layers.class_prior import ClassConditionalPrior
 from keras_vae.layers.mixture_prior import MixturePrior
 from keras_vae.models.base import BaseAutoEncoder
 
 
-def _prior_layer(prior, latent_dim):
-    """The `prior` argument as a `MixturePrior` layer, or None for the standard normal."""
-    if prior is None or prior == "standard_normal":
+def _prior_layer(prior, latent_dim, conditional=False, owner="VAE"):
+    """The `prior` argument as a `MixturePrior` (or, for a conditional model, a
+    `ClassConditionalPrior`) layer, or None for the standard normal."""
+    if prior is None or (isinstance(prior, str) and prior == "standard_normal"):
         return None
     if isinstance(prior, dict):
         prior = keras.saving.deserialize_keras_object(prior)
-    if not isinstance(prior, MixturePrior):
+    allowed = (MixturePrior, ClassConditionalPrior) if conditional else (MixturePrior,)
+    if not isinstance(prior, allowed):
+        names = " or ".join(f"a `{kind.__name__}`" for kind in allowed)
         raise ValueError(
-            "VAE expects `prior` as None (the standard normal) or a `MixturePrior`; got"
+            f"{owner} expects `prior` as None (the standard normal) or {names}; got"
             f" {type(prior).__name__}."
         )
     if prior.latent_dim != latent_dim:
         raise ValueError(
-            f"VAE expects a `prior` of latent_dim {latent_dim} (the model's); got a"
-            f" MixturePrior of latent_dim {prior.latent_dim}."
+            f"{owner} expects a `prior` of latent_dim {latent_dim} (the model's); got a"
+            f" {type(prior).__name__} of latent_dim {prior.latent_dim}."
         )
     return prior
 
@@ -80,11 +84,11 @@ class VAE(BaseAutoEncoder):
         if not isinstance(free_bits, int | float) or isinstance(free_bits, bool) or free_bits < 0:
             raise ValueError(f"VAE expects `free_bits` as a float >= 0; got {free_bits!r}.")
         latent_dim = kwargs.get("latent_dim", args[2] if len(args) > 2 else 2)
-        prior = _prior_layer(prior, latent_dim)
+        prior = _prior_layer(prior, latent_dim, self.is_conditional, type(self).__name__)
         if prior is not None and free_bits > 0:
             raise ValueError(
-                f"VAE takes `free_bits` only with the standard normal prior; got free_bits="
-                f"{free_bits!r} with a {type(prior).__name__}."
+                f"{type(self).__name__} takes `free_bits` only with the standard normal prior"
+                f" (prior=None); got free_bits={free_bits!r} with a {type(prior).__name__}."
             )
         # Kept outside Keras's tracking until `build`, which runs inside the base constructor
         # and is the last moment a sub-layer may be added.
@@ -106,22 +110,32 @@ class VAE(BaseAutoEncoder):
         z = self.sampling([z_mean, z_log_var])
         return self.elbo_terms(x, self.decode_tensors(z, training=training), z_mean, z_log_var, z=z)
 
-    def elbo_terms(self, images, decoder_output, z_mean, z_log_var, z=None):
+    def prior_kl(self, z_mean, z_log_var, z=None, condition=None):
+        """KL(q(z | x) || p(z)) per example under a learned prior: in closed form for a
+        `ClassConditionalPrior` of one Gaussian per class, else estimated at the posterior
+        sample `z` (`-H(q) - log p(z)`)."""
+        if isinstance(self.prior, ClassConditionalPrior) and self.prior.num_components == 1:
+            return self.prior.kl_divergence(z_mean, z_log_var, condition)
+        if z is None:
+            raise ValueError(
+                f"{type(self).__name__}.elbo_terms() needs the posterior sample `z` with a"
+                f" {type(self.prior).__name__}."
+            )
+        return -losses.diagonal_gaussian_entropy(z_log_var) - self.prior_log_density(z, condition)
+
+    def elbo_terms(self, images, decoder_output, z_mean, z_log_var, z=None, condition=None):
         """The objective and the per-example ELBO terms, given one posterior sample's decoding.
 
         Returns `(objective, {"loss", "reconstruction_loss", "kl_loss"})`: the objective is
         the batch mean of `reconstruction + beta * kl_weight * kl` (with the free-bits floor
         on the KL when set); the dict holds per-example values with the true KL (exact for
-        the standard normal prior; for a learned prior the estimate at the sample `z`, which
-        is then required).
+        the standard normal prior and a `ClassConditionalPrior` of one Gaussian per class;
+        for a mixture prior the estimate at the sample `z`, which is then required).
+        `condition` is the one-hot label a class-conditional prior needs.
         """
         reconstruction = -self.reconstruction_log_likelihood(images, decoder_output)
         if self.prior is not None:
-            if z is None:
-                raise ValueError(
-                    "VAE.elbo_terms() needs the posterior sample `z` with a learned prior."
-                )
-            kl = -losses.diagonal_gaussian_entropy(z_log_var) - self.prior.log_prob(z)
+            kl = self.prior_kl(z_mean, z_log_var, z, condition)
             objective = ops.mean(reconstruction) + self.beta * self.kl_weight * ops.mean(kl)
             return objective, {
                 "loss": reconstruction + self.beta * kl,
@@ -167,10 +181,14 @@ class VAE(BaseAutoEncoder):
 
     # The prior -------------------------------------------------------------------------------
 
-    def prior_log_density(self, z):
-        """log p(z) under the model's prior, summed over the latent axis: `(..., d) -> (...)`."""
+    def prior_log_density(self, z, condition=None):
+        """log p(z) under the model's prior, summed over the latent axis: `(..., d) -> (...)`.
+        A `ClassConditionalPrior` gives log p(z | y) for one-hot `condition` `(batch, c)`
+        (z `(..., batch, d)`); the other priors ignore `condition`."""
         if self.prior is None:
             return losses.standard_normal_log_density(z)
+        if isinstance(self.prior, ClassConditionalPrior):
+            return self.prior.log_prob(z, condition)
         return self.prior.log_prob(z)
 
     def prior_sampler(self, temperature=1.0):
