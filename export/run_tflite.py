@@ -13,7 +13,10 @@ conditional decoder (a second input `labels`, exported from a ConditionalVAE) is
 from the file: `--label k` draws digit k, otherwise the classes take turns. A file exported
 with a sampler has a second signature `generate(noise, component)`: `--pool k` draws from
 component (class pool) k, `--mixture` from every component in turn, with nothing but
-standard-normal noise and an index.
+standard-normal noise and an index. A conditional decoder exported with its class prior
+(`export_decoder(cvae, ..., sampler=cvae.prior)`) has `generate(noise, component, choice)`:
+`--label k` then draws z from p(z | y = k) as ConditionalVAE.sample does (component k, and a
+uniform `choice` that picks the Gaussian of the class's mixture), not from N(0, I).
 """
 
 import argparse
@@ -27,6 +30,10 @@ from ai_edge_litert.interpreter import Interpreter
 SIGNATURE = "decode"
 GENERATE = "generate"
 LABELS = "labels"
+CHOICE = "choice"
+# The range of `choice` (keras_vae.export.targets.CHOICE_LEVELS), written here so that the
+# script needs nothing but numpy and LiteRT.
+CHOICE_LEVELS = 2**16
 
 
 def load_decoder(path, num_threads=1):
@@ -88,9 +95,12 @@ def generate(runner, latents, labels=None):
     return to_unit_range(np.concatenate(outputs), output_details)
 
 
-def generate_from(interpreter, num, seed, component=None):
+def generate_from(interpreter, num, seed, component=None, count=None):
     """Images from the `generate(noise, component)` signature: `component` for every image,
-    or each component in turn when None. Returns (images, noise)."""
+    or each of `count` components in turn when None (`count` probed when None too). A file
+    exported from a conditional VAE's class prior also takes `choice`, uniform in
+    [0, CHOICE_LEVELS), which picks the Gaussian within the class; noise and then choice
+    come from one generator seeded with `seed`. Returns (images, noise)."""
     if GENERATE not in interpreter.get_signature_list():
         raise ValueError(
             f"the file has no '{GENERATE}' signature (found"
@@ -100,17 +110,19 @@ def generate_from(interpreter, num, seed, component=None):
     runner = interpreter.get_signature_runner(GENERATE)
     inputs = runner.get_input_details()
     noise_dim = int(inputs["noise"]["shape_signature"][-1])
-    noise = np.random.default_rng(seed).standard_normal((num, noise_dim)).astype(np.float32)
+    rng = np.random.default_rng(seed)
+    noise = rng.standard_normal((num, noise_dim)).astype(np.float32)
     if component is None:
-        components = np.arange(num) % num_components(interpreter)
+        components = np.arange(num) % (count or num_components(interpreter))
     else:
         components = np.full(num, component)
+    feeds = {"noise": noise, "component": components.astype(np.int32)}
+    if CHOICE in inputs:
+        feeds[CHOICE] = rng.integers(0, CHOICE_LEVELS, num).astype(np.int32)
     ((output_name, details),) = runner.get_output_details().items()
     step = num if inputs["noise"]["shape_signature"][0] == -1 else 1
     outputs = [
-        runner(noise=noise[i : i + step], component=components[i : i + step].astype(np.int32))[
-            output_name
-        ]
+        runner(**{name: values[i : i + step] for name, values in feeds.items()})[output_name]
         for i in range(0, num, step)
     ]
     return to_unit_range(np.concatenate(outputs), details), noise
@@ -120,18 +132,28 @@ def num_components(interpreter):
     """How many components (pools) the `generate` signature's tables hold: probe indices
     until the file's GATHER refuses one (LiteRT checks gather indices)."""
     runner = interpreter.get_signature_runner(GENERATE)
-    noise_dim = int(runner.get_input_details()["noise"]["shape_signature"][-1])
+    inputs = runner.get_input_details()
+    noise_dim = int(inputs["noise"]["shape_signature"][-1])
+    extra = {CHOICE: np.zeros(1, np.int32)} if CHOICE in inputs else {}
     count = 0
     while count < 4096:
         try:
             runner(
                 noise=np.zeros((1, noise_dim), np.float32),
                 component=np.array([count], np.int32),
+                **extra,
             )
         except (RuntimeError, ValueError):
             break
         count += 1
     return count
+
+
+def has_class_prior(interpreter):
+    """Whether the file's `generate` draws from a conditional VAE's class prior."""
+    if GENERATE not in interpreter.get_signature_list():
+        return False
+    return CHOICE in interpreter.get_signature_runner(GENERATE).get_input_details()
 
 
 def tile(images, columns):
@@ -210,6 +232,11 @@ def main(argv=None) -> int:
         label = (
             np.arange(args.num) % classes if args.label is None else np.full(args.num, args.label)
         )
+        if has_class_prior(interpreter):
+            # The label's own prior p(z | y), as ConditionalVAE.sample draws it.
+            images, noise = generate_from(interpreter, args.num, args.seed, args.label, classes)
+            write_outputs(images, noise, args)
+            return 0
         labels = one_hot(label, classes)
     inputs = runner.get_input_details()
     latent_name = next(name for name in inputs if name != LABELS)

@@ -13,6 +13,8 @@ import keras_vae
 from keras_vae import cli, export
 from keras_vae.export.inputs import grid_layout
 from keras_vae.export.report import ExportReport, psnr
+from keras_vae.export.targets import CHOICE_LEVELS
+from keras_vae.samplers import GaussianMixtureSampler
 
 LATENT_DIM = 2
 NUM_CLASSES = 10
@@ -290,7 +292,117 @@ def test_keras_vae_export_command_on_a_conditional_model(cvae, tmp_path, capsys)
     )
     assert code == 0, capsys.readouterr().err
     assert "inputs `z` (None, 2), `labels` (None, 10)" in capsys.readouterr().out
-    runner = Interpreter(model_path=str(out / "decoder_float32.tflite"))
+    interpreter = Interpreter(model_path=str(out / "decoder_float32.tflite"))
+    # The model's prior per class travels with it: `generate` draws from p(z | y).
+    assert set(interpreter.get_signature_list()) == {"decode", "generate"}
     z, labels = balanced_inputs(4, seed=3)
-    images = runner.get_signature_runner("decode")(z=z, labels=one_hot(labels))["image"]
+    images = interpreter.get_signature_runner("decode")(z=z, labels=one_hot(labels))["image"]
     np.testing.assert_allclose(images, cvae.decode(z, labels), atol=1e-5)
+
+
+# generate(noise, component, choice): the class prior on the device -------------------------
+
+
+@pytest.fixture(scope="module")
+def prior_cvae():
+    """A conditional VAE whose class prior has distinct components and unequal weights."""
+    model = tiny_cvae(seed=3)
+    prior = model.prior
+    c, k = prior.num_classes, prior.num_components
+    rng = np.random.default_rng(4)
+    prior.set_parameters(
+        rng.normal(size=(c, k, LATENT_DIM)) * 2.0,
+        rng.normal(size=(c, k, LATENT_DIM)) * 0.3,
+        rng.normal(size=(c, k)) * 2.0,
+    )
+    return model
+
+
+@pytest.fixture(scope="module")
+def prior_exported(prior_cvae, tmp_path_factory):
+    directory = tmp_path_factory.mktemp("prior") / "cvae"
+    report = export.export_decoder(
+        prior_cvae,
+        directory,
+        formats=("saved_model", "float32", "int8"),
+        sampler=prior_cvae.prior,
+        num_verification_samples=20,
+        num_calibration_samples=20,
+        batch1_variant=False,
+        latency_repeats=1,
+        micro=False,
+        verbose=0,
+    )
+    return directory, report
+
+
+def prior_draw(model, noise, labels, choice):
+    """z from p(z | y) written from the prior's own parameters: the Gaussian whose
+    cumulative weight first exceeds choice / CHOICE_LEVELS, then mean + scale * noise."""
+    z = []
+    for row, label, pick in zip(noise, labels, choice):
+        means, scales, weights = model.prior.component_parameters(int(label))
+        k = np.searchsorted(np.cumsum(weights), pick / CHOICE_LEVELS, side="right")
+        k = min(k, len(weights) - 1)
+        z.append(means[k] + scales[k] * row)
+    return np.asarray(z, "float32")
+
+
+def test_generate_draws_the_class_prior(prior_exported, prior_cvae):
+    directory, report = prior_exported
+    rng = np.random.default_rng(5)
+    noise = rng.standard_normal((30, LATENT_DIM)).astype("float32")
+    labels = (np.arange(30) % NUM_CLASSES).astype("int32")
+    choice = rng.integers(0, CHOICE_LEVELS, 30).astype("int32")
+    expected = prior_cvae.decode(prior_draw(prior_cvae, noise, labels, choice), labels)
+    loaded = tf.saved_model.load(str(directory / "saved_model"))
+    feeds = dict(noise=noise, component=labels, choice=choice)
+    np.testing.assert_allclose(
+        loaded.signatures["generate"](**feeds)["image"].numpy(), expected, atol=1e-5
+    )
+    for name in ("float32", "int8"):
+        interpreter, ops = ops_of(directory / f"decoder_{name}.tflite")
+        assert not [op for op in ops if "FLEX" in op or "CUSTOM" in op], ops
+        got = interpreter.get_signature_runner("generate")(**feeds)["image"]
+        if name == "float32":
+            np.testing.assert_allclose(got, expected, atol=1e-5)
+        else:
+            assert psnr(expected, got, 1.0) > 30
+    assert report.variants["int8"].signatures["generate"]["psnr_db"] > 30
+    # Every component of a class is reachable, in proportion to its weight: over the whole
+    # range of `choice`, zero noise decodes each component's mean.
+    sweep = np.arange(0, CHOICE_LEVELS, 64, dtype="int32")
+    zero = np.zeros((len(sweep), LATENT_DIM), "float32")
+    seven = np.full(len(sweep), 7, "int32")
+    got = loaded.signatures["generate"](noise=zero, component=seven, choice=sweep)["image"]
+    means, _, weights = prior_cvae.prior.component_parameters(7)
+    decoded = prior_cvae.decode(means, np.full(len(means), 7)).reshape(len(means), -1)
+    nearest = np.abs(got.numpy().reshape(len(sweep), 1, -1) - decoded).max(axis=-1).argmin(axis=1)
+    np.testing.assert_allclose(
+        np.bincount(nearest, minlength=len(means)) / len(sweep), weights, atol=0.01
+    )
+
+
+def test_run_tflite_label_draws_from_the_class_prior(
+    generator, prior_exported, prior_cvae, tmp_path
+):
+    directory, _ = prior_exported
+    out = tmp_path / "sevens"
+    args = [str(directory / "decoder_float32.tflite"), "--num", "6", "--label", "7", "--seed", "9"]
+    assert generator["main"]([*args, "--npy", f"{out}.npy", "--latents-npy", f"{out}_z.npy"]) == 0
+    # The script draws the noise, then the choice, from one generator seeded with --seed.
+    rng = np.random.default_rng(9)
+    noise = rng.standard_normal((6, LATENT_DIM)).astype("float32")
+    choice = rng.integers(0, CHOICE_LEVELS, 6)
+    np.testing.assert_array_equal(np.load(f"{out}_z.npy"), noise)
+    labels = np.full(6, 7)
+    expected = prior_cvae.decode(prior_draw(prior_cvae, noise, labels, choice), labels)
+    np.testing.assert_allclose(np.load(f"{out}.npy"), expected, atol=1e-5)
+
+
+def test_generate_of_a_conditional_model_needs_its_class_prior(prior_cvae, tmp_path):
+    codes = np.random.default_rng(0).standard_normal((50, LATENT_DIM))
+    mixture = GaussianMixtureSampler.fit_codes(codes, 2, seed=0)
+    with pytest.raises(ValueError, match="sampler=model.prior.*GaussianMixtureSampler"):
+        export.export_decoder(prior_cvae, tmp_path / "x", sampler=mixture, verbose=0)
+    assert not (tmp_path / "x").exists()

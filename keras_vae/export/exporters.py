@@ -42,7 +42,12 @@ def export_decoder(
             labels and images come as an `(images, labels)` pair. Defaults to `None`.
         sampler: None or a mixture-like sampler (`means`, `scale_tril`; e.g. a fitted
             `GaussianMixtureSampler` or `LatentPools`). Adds the signature
-            `generate(noise, component)`. Defaults to `None`.
+            `generate(noise, component)`. For a conditional model, its own
+            `ClassConditionalPrior` (`sampler=model.prior`), which adds
+            `generate(noise, component, choice)`: `component` is the class (int32),
+            `choice` an int32 uniform in `[0, targets.CHOICE_LEVELS)` that picks the
+            Gaussian of the class's mixture by weight, and z = mean + scale * noise.
+            Defaults to `None`.
         options: an `ExportOptions`; keyword arguments below replace its fields.
         **option_values: any field of `ExportOptions`: `num_verification_samples`,
             `num_calibration_samples`, `psnr_thresholds`, `uint8_output`, `batch1_variant`,

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_vae.export import inputs as export_inputs
+from keras_vae.layers.class_prior import ClassConditionalPrior
 
 
 @dataclasses.dataclass(frozen=True)
@@ -176,12 +177,10 @@ def _generate_inputs(n, latent_dim, components, rng) -> dict:
 def with_generate(target, model, sampler, options, method) -> ExportTarget:
     """`target` plus the signature `generate(noise, component)`: the decoder mean of
     z = means[component] + scale_tril[component] @ noise, with builtin ops only (GATHER,
-    MUL, SUM, ADD before the decoder)."""
+    MUL, SUM, ADD before the decoder). A conditional model takes its class prior instead
+    (see `_with_class_generate`)."""
     if export_inputs.is_conditional(model):
-        raise ValueError(
-            f"{method} adds `generate` for unconditional models; got a conditional model"
-            " (its `decode(z, labels)` already chooses the class)."
-        )
+        return _with_class_generate(target, model, sampler, method, options.seed)
     means, scale_tril = _mixture_tables(model, sampler, method)
     rng = np.random.default_rng(options.seed + 1)
     d, k = int(model.latent_dim), len(means)
@@ -210,5 +209,92 @@ def with_generate(target, model, sampler, options, method) -> ExportTarget:
         _generate_inputs(options.num_calibration_samples, d, k, rng),
         _generate_inputs(options.num_verification_samples, d, k, rng),
         {"component": "int32"},
+    )
+    return dataclasses.replace(target, signatures=(*target.signatures, signature))
+
+
+# The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS).
+CHOICE_LEVELS = 2**16
+
+
+def class_prior_tables(prior) -> dict:
+    """A `ClassConditionalPrior` as the tables of a conditional `generate`: `means` and
+    `scales` (c * k, d) in class-major order, `thresholds` (c, k) int32 (the cumulative
+    weights of each class's components times `CHOICE_LEVELS`, the last one `CHOICE_LEVELS`)
+    and the one-hot `labels` (c, c)."""
+    means, log_vars, logits = (keras.ops.convert_to_numpy(p) for p in prior.parameters())
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    thresholds = np.round(np.cumsum(weights, axis=-1) * CHOICE_LEVELS).astype("int32")
+    thresholds[:, -1] = CHOICE_LEVELS
+    c, k, d = means.shape
+    return {
+        "means": means.reshape(c * k, d).astype("float32"),
+        "scales": np.exp(0.5 * log_vars).reshape(c * k, d).astype("float32"),
+        "thresholds": thresholds,
+        "labels": np.eye(c, dtype="float32"),
+    }
+
+
+def class_prior_latents(tables, noise, component, choice):
+    """Numpy reference of the conditional `generate`'s latents (and one-hot labels):
+    component `k` of class `component` is the first whose threshold exceeds `choice`."""
+    k = tables["thresholds"].shape[1]
+    within = (choice[:, None] >= tables["thresholds"][component]).sum(axis=1)
+    flat = component * k + within
+    z = tables["means"][flat] + tables["scales"][flat] * noise
+    return z.astype("float32"), tables["labels"][component]
+
+
+def _with_class_generate(target, model, sampler, method, seed) -> ExportTarget:
+    """`target` plus `generate(noise, component, choice)` for a conditional model with a
+    `ClassConditionalPrior`: `component` is the class, `choice` (uniform in
+    [0, CHOICE_LEVELS)) picks the Gaussian of that class's mixture by its weight, and
+    z = mean + scale * noise is decoded with the class's one-hot label. The choice runs on
+    integers (GATHER, GREATER_EQUAL, CAST, SUM), so quantization cannot move it."""
+    prior = getattr(model, "prior", None)
+    if sampler is not prior or not isinstance(prior, ClassConditionalPrior):
+        raise ValueError(
+            f"{method} adds `generate` to a conditional model from its own class prior: pass"
+            " `sampler=model.prior` (a ClassConditionalPrior); got"
+            f" {type(sampler).__name__} for a {type(model).__name__} whose prior is"
+            f" {type(prior).__name__}."
+        )
+    tables = class_prior_tables(prior)
+    c, k = tables["thresholds"].shape
+    constants = {name: tf.constant(value) for name, value in tables.items()}
+    rng = np.random.default_rng(seed + 1)
+    d = int(model.latent_dim)
+
+    def generate(noise, component, choice, *, as_uint8):
+        chosen = tf.gather(constants["thresholds"], component)  # (batch, k)
+        above = tf.cast(choice[:, tf.newaxis] >= chosen, tf.int32)
+        flat = component * k + tf.reduce_sum(above, axis=-1)
+        z = tf.gather(constants["means"], flat) + tf.gather(constants["scales"], flat) * noise
+        labels = tf.gather(constants["labels"], component)
+        mean = export_inputs.decode_mean(model, z, labels)
+        return {"image": to_uint8(mean) if as_uint8 else mean}
+
+    def reference(data):
+        z, labels = class_prior_latents(tables, data["noise"], data["component"], data["choice"])
+        return np.asarray(model.decode(z, labels.argmax(axis=-1)))
+
+    def inputs(n):
+        return {
+            "noise": rng.standard_normal((n, d)).astype("float32"),
+            "component": (np.arange(n) % c).astype("int32"),
+            "choice": rng.integers(0, CHOICE_LEVELS, n).astype("int32"),
+        }
+
+    primary = target.primary
+    signature = Signature(
+        "generate",
+        {"noise": (d,), "component": (), "choice": ()},
+        "image",
+        generate,
+        reference,
+        inputs(export_inputs.count(primary.calibration)),
+        inputs(export_inputs.count(primary.verification)),
+        {"component": "int32", "choice": "int32"},
     )
     return dataclasses.replace(target, signatures=(*target.signatures, signature))
