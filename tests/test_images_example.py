@@ -29,6 +29,7 @@ def test_the_example_trains_pools_and_draws_each_class(example, tmp_path, capsys
     assert example.main([*argv, "--output-dir", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "Judge accuracy on real test pictures" in printed
+    assert "Judge accuracy on the VAE's reconstructions" in printed
     assert printed.count("pool draws recognised as") == 6
     model = keras_vae.load_model(out / "model.keras")
     assert model.image_shape == (12, 12, 3)
@@ -44,3 +45,6 @@ def test_bad_numbers_are_usage_errors(example, capsys):
     with pytest.raises(SystemExit):
         example.main(["--epochs", "0"])
     assert "--epochs" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        example.main(["--beta", "-1"])
+    assert "--beta: must be >= 0; got -1.0" in capsys.readouterr().err
