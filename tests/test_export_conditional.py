@@ -108,17 +108,21 @@ def cvae(digits):
 
 @pytest.fixture(scope="module")
 def exported(cvae, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("export") / "cvae"
+    return export_three_formats(cvae, tmp_path_factory.mktemp("export") / "cvae", samples=40)
+
+
+def export_three_formats(model, directory, samples, **options):
+    """The SavedModel, float32 and int8 files of `model`, verified on `samples` inputs."""
+    options = {"batch1_variant": True, "latency_repeats": 2} | options
     report = export.export_decoder(
-        cvae,
+        model,
         directory,
         formats=("saved_model", "float32", "int8"),
-        num_verification_samples=40,
-        num_calibration_samples=40,
-        batch1_variant=True,
-        latency_repeats=2,
+        num_verification_samples=samples,
+        num_calibration_samples=samples,
         micro=False,
         verbose=0,
+        **options,
     )
     return directory, report
 
@@ -321,19 +325,9 @@ def prior_cvae():
 @pytest.fixture(scope="module")
 def prior_exported(prior_cvae, tmp_path_factory):
     directory = tmp_path_factory.mktemp("prior") / "cvae"
-    report = export.export_decoder(
-        prior_cvae,
-        directory,
-        formats=("saved_model", "float32", "int8"),
-        sampler=prior_cvae.prior,
-        num_verification_samples=20,
-        num_calibration_samples=20,
-        batch1_variant=False,
-        latency_repeats=1,
-        micro=False,
-        verbose=0,
+    return export_three_formats(
+        prior_cvae, directory, 20, sampler=prior_cvae.prior, batch1_variant=False
     )
-    return directory, report
 
 
 def prior_draw(model, noise, labels, choice):
