@@ -12,12 +12,14 @@ from keras_vae.evaluation import Judge
 from keras_vae.samplers import PoolSampler
 
 SIZE, LATENT, EPOCHS, DRAWS = 16, 8, 15, 100
-# Measured in two runs of this test (AMD EPYC, 2 cores): the pools' draws were judged their
-# own class 30% and 26% of the time on average over the six classes (chance: 17%); the ring
-# pool's draws 74-81% and 39% rings, where 6% of prior draws are rings; the square, cross and
-# star pools near 0% (the default network at 16x16 blurs them into circles, which most prior
-# draws are judged to be). The bounds sit below both runs.
-MIN_MEAN_OWN_CLASS = 0.2
+BETA, BATCH = 0.1, 16
+# Measured with the example's settings (beta 0.1, batch 16) in two runs of this test (AMD
+# EPYC, 2 cores; the same numbers both times): the pools' draws were judged their own class
+# 39% of the time on average over the six classes (chance: 17%; 30% and 26% with beta 1,
+# batch 64): circle 98%, ring 85%, triangle 44%, square 4%, cross 1%, star 0% (at 16x16 the
+# thin shapes blur into blobs); the prior's draws are 58% circles and 22% rings. The bounds
+# sit below both runs.
+MIN_MEAN_OWN_CLASS = 0.3
 MIN_SHARE_OF_A_CONCENTRATED_POOL = 0.3
 
 
@@ -37,9 +39,10 @@ def test_pool_draws_look_like_their_class():
 
     source = data.resolve_data_source("shapes", image_size=SIZE)
     images, labels = source.arrays("train")
-    vae = keras_vae.VAE(input_shape=(SIZE, SIZE, 3), latent_dim=LATENT, seed=0)
+    # The settings of examples/images_vae.py: a light KL term, small batches.
+    vae = keras_vae.VAE(input_shape=(SIZE, SIZE, 3), latent_dim=LATENT, beta=BETA, seed=0)
     vae.compile()
-    vae.fit(images, epochs=EPOCHS, batch_size=64, verbose=0)
+    vae.fit(images, epochs=EPOCHS, batch_size=BATCH, verbose=0)
     pools = keras_vae.LatentPools.fit(vae, images, np.asarray(source.class_names)[labels])
 
     own = {}
