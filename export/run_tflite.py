@@ -229,14 +229,14 @@ def main(argv=None) -> int:
         if args.label is not None and not 0 <= args.label < classes:
             print(f"error: --label must be in [0, {classes}); got {args.label}", file=sys.stderr)
             return 2
-        label = (
-            np.arange(args.num) % classes if args.label is None else np.full(args.num, args.label)
-        )
         if has_class_prior(interpreter):
             # The label's own prior p(z | y), as ConditionalVAE.sample draws it.
             images, noise = generate_from(interpreter, args.num, args.seed, args.label, classes)
             write_outputs(images, noise, args)
             return 0
+        label = (
+            np.arange(args.num) % classes if args.label is None else np.full(args.num, args.label)
+        )
         labels = one_hot(label, classes)
     inputs = runner.get_input_details()
     latent_name = next(name for name in inputs if name != LABELS)

@@ -180,7 +180,7 @@ def with_generate(target, model, sampler, options, method) -> ExportTarget:
     MUL, SUM, ADD before the decoder). A conditional model takes its class prior instead
     (see `_with_class_generate`)."""
     if export_inputs.is_conditional(model):
-        return _with_class_generate(target, model, sampler, method, options.seed)
+        return _with_class_generate(target, model, sampler, options, method)
     means, scale_tril = _mixture_tables(model, sampler, method)
     rng = np.random.default_rng(options.seed + 1)
     d, k = int(model.latent_dim), len(means)
@@ -222,31 +222,31 @@ def class_prior_tables(prior) -> dict:
     `scales` (c * k, d) in class-major order, `thresholds` (c, k) int32 (the cumulative
     weights of each class's components times `CHOICE_LEVELS`, the last one `CHOICE_LEVELS`)
     and the one-hot `labels` (c, c)."""
-    means, log_vars, logits = (keras.ops.convert_to_numpy(p) for p in prior.parameters())
-    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    weights /= weights.sum(axis=-1, keepdims=True)
+    means, scales, weights = (
+        np.stack(parts)
+        for parts in zip(*(prior.component_parameters(y) for y in range(prior.num_classes)))
+    )
     thresholds = np.round(np.cumsum(weights, axis=-1) * CHOICE_LEVELS).astype("int32")
     thresholds[:, -1] = CHOICE_LEVELS
     c, k, d = means.shape
     return {
         "means": means.reshape(c * k, d).astype("float32"),
-        "scales": np.exp(0.5 * log_vars).reshape(c * k, d).astype("float32"),
+        "scales": scales.reshape(c * k, d).astype("float32"),
         "thresholds": thresholds,
         "labels": np.eye(c, dtype="float32"),
     }
 
 
 def class_prior_latents(tables, noise, component, choice):
-    """Numpy reference of the conditional `generate`'s latents (and one-hot labels):
-    component `k` of class `component` is the first whose threshold exceeds `choice`."""
+    """Numpy reference of the conditional `generate`'s latents: component `k` of class
+    `component` is the first whose threshold exceeds `choice`."""
     k = tables["thresholds"].shape[1]
     within = (choice[:, None] >= tables["thresholds"][component]).sum(axis=1)
     flat = component * k + within
-    z = tables["means"][flat] + tables["scales"][flat] * noise
-    return z.astype("float32"), tables["labels"][component]
+    return (tables["means"][flat] + tables["scales"][flat] * noise).astype("float32")
 
 
-def _with_class_generate(target, model, sampler, method, seed) -> ExportTarget:
+def _with_class_generate(target, model, sampler, options, method) -> ExportTarget:
     """`target` plus `generate(noise, component, choice)` for a conditional model with a
     `ClassConditionalPrior`: `component` is the class, `choice` (uniform in
     [0, CHOICE_LEVELS)) picks the Gaussian of that class's mixture by its weight, and
@@ -263,7 +263,7 @@ def _with_class_generate(target, model, sampler, method, seed) -> ExportTarget:
     tables = class_prior_tables(prior)
     c, k = tables["thresholds"].shape
     constants = {name: tf.constant(value) for name, value in tables.items()}
-    rng = np.random.default_rng(seed + 1)
+    rng = np.random.default_rng(options.seed + 1)
     d = int(model.latent_dim)
 
     def generate(noise, component, choice, *, as_uint8):
@@ -276,25 +276,21 @@ def _with_class_generate(target, model, sampler, method, seed) -> ExportTarget:
         return {"image": to_uint8(mean) if as_uint8 else mean}
 
     def reference(data):
-        z, labels = class_prior_latents(tables, data["noise"], data["component"], data["choice"])
-        return np.asarray(model.decode(z, labels.argmax(axis=-1)))
+        z = class_prior_latents(tables, data["noise"], data["component"], data["choice"])
+        return np.asarray(model.decode(z, data["component"]))
 
     def inputs(n):
-        return {
-            "noise": rng.standard_normal((n, d)).astype("float32"),
-            "component": (np.arange(n) % c).astype("int32"),
-            "choice": rng.integers(0, CHOICE_LEVELS, n).astype("int32"),
-        }
+        choice = {"choice": rng.integers(0, CHOICE_LEVELS, n).astype("int32")}
+        return _generate_inputs(n, d, c, rng) | choice
 
-    primary = target.primary
     signature = Signature(
         "generate",
         {"noise": (d,), "component": (), "choice": ()},
         "image",
         generate,
         reference,
-        inputs(export_inputs.count(primary.calibration)),
-        inputs(export_inputs.count(primary.verification)),
+        inputs(options.num_calibration_samples),
+        inputs(options.num_verification_samples),
         {"component": "int32", "choice": "int32"},
     )
     return dataclasses.replace(target, signatures=(*target.signatures, signature))
