@@ -31,19 +31,40 @@ from keras_vae.callbacks import KLWarmup
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
-def configuration(text: str) -> tuple[int, float]:
-    """`"0"` (N(0, I)) or `"K:M"` (K components, multiplier M) -> (K, M)."""
+def configuration(text: str) -> tuple[str, int, float]:
+    """`"0"` (N(0, I)), `"K:M"` (a mixture of K components, multiplier M) or `"vamp:K:M"` (a
+    VampPrior of K pseudo-inputs) -> (kind, K, M)."""
+    kind, vamp, rest = "mixture", *text.partition("vamp:")[1:]
+    if vamp:
+        kind, text = "vamp", rest
     components, _, multiplier = text.partition(":")
     try:
-        return int(components), float(multiplier or 20.0)
+        return kind, int(components), float(multiplier or 20.0)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected K or K:M (e.g. 20:20); got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected K, K:M or vamp:K:M (e.g. 20:20); got {text!r}"
+        ) from None
 
 
-def train(components, multiplier, source, args):
+def prior_name(kind, components, multiplier):
+    if not components:
+        return "N(0, I)"
+    if kind == "vamp":
+        return f"VampPrior of {components}, multiplier {multiplier:g}"
+    return f"mixture of {components}, multiplier {multiplier:g}"
+
+
+def train(kind, components, multiplier, source, args):
     keras.utils.set_random_seed(args.seed)
     prior = None
-    if components:
+    if components and kind == "vamp":
+        prior = keras_vae.VampPrior(
+            args.latent_dim, num_components=components, learning_rate_multiplier=multiplier
+        )
+        # Started from real training digits, one every len/K.
+        images, _ = source.arrays("train")
+        prior.set_pseudo_inputs(images[:: len(images) // components][:components])
+    elif components:
         prior = keras_vae.MixturePrior(
             args.latent_dim,
             num_components=components,
@@ -51,7 +72,7 @@ def train(components, multiplier, source, args):
             seed=args.seed,
         )
     vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed, prior=prior)
-    vae.compile()
+    vae.compile(keras.optimizers.Adam(args.learning_rate))
     pipeline = source.pipeline("train", args.batch_size, seed=args.seed, binarize="dynamic")
     start = time.perf_counter()
     warmup = [KLWarmup(warmup_steps=args.kl_warmup)]
@@ -70,6 +91,7 @@ def main(argv=None) -> int:
     parser.add_argument("--draws", type=int, default=1000)
     parser.add_argument("--beta", type=float, default=1.0)
     parser.add_argument("--kl-warmup", type=int, default=500, help="steps (>= 1)")
+    parser.add_argument("--learning-rate", type=float, default=1e-3, help="of Adam")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.configurations = [
@@ -85,12 +107,10 @@ def main(argv=None) -> int:
     )  # fmt: skip
     print(f"judge accuracy on the {len(test_images)} held-out digits: {judge.accuracy:.3f}")
     rows = []
-    for components, multiplier in args.configurations:
-        vae, seconds = train(components, multiplier, source, args)
+    for kind, components, multiplier in args.configurations:
+        vae, seconds = train(kind, components, multiplier, source, args)
         elbo = evaluation.elbo(vae, test_images, seed=args.seed, num_samples=10)
-        name = (
-            "N(0, I)" if not components else f"mixture of {components}, multiplier {multiplier:g}"
-        )
+        name = prior_name(kind, components, multiplier)
         for temperature in (1.0, 0.8):
             draws = vae.sample(
                 args.draws, seed=args.seed + 1, sampler=vae.prior_sampler(temperature)

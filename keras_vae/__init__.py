@@ -32,6 +32,7 @@ from keras_vae.layers.mixture_prior import MixturePrior  # noqa: E402
 from keras_vae.layers.residual import ResidualBlock  # noqa: E402
 from keras_vae.layers.sampling import Sampling  # noqa: E402
 from keras_vae.layers.upsampling import NearestUpsampling  # noqa: E402
+from keras_vae.layers.vamp_prior import VampPrior  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
 from keras_vae.models.base import BaseAutoEncoder, recommended_optimizer  # noqa: E402
 from keras_vae.models.conditional_vae import ConditionalVAE  # noqa: E402
@@ -90,6 +91,7 @@ __all__ = [
     "Decoder",
     "Encoder",
     "MixturePrior",
+    "VampPrior",
     "ResidualBlock",
     "NearestUpsampling",
     "Sampling",

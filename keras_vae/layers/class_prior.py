@@ -4,6 +4,12 @@ import keras
 from keras import ops
 
 from keras_vae import losses
+from keras_vae.layers.scaled_parameters import (
+    assign_unscaled,
+    check_int,
+    check_multiplier,
+    unscaled,
+)
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -54,29 +60,15 @@ class ClassConditionalPrior(keras.layers.Layer):
     ):
         kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
-        for name, value, least in (
-            ("latent_dim", latent_dim, 1),
-            ("num_classes", num_classes, 2),
-            ("num_components", num_components, 1),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value < least:
-                raise ValueError(
-                    f"ClassConditionalPrior expects `{name}` as an int >= {least}; got {value!r}."
-                )
-        multiplier = learning_rate_multiplier
-        if (
-            isinstance(multiplier, bool)
-            or not isinstance(multiplier, int | float)
-            or multiplier <= 0
-        ):
-            raise ValueError(
-                "ClassConditionalPrior expects `learning_rate_multiplier` as a number > 0; got"
-                f" {multiplier!r}."
-            )
+        owner = type(self).__name__
+        check_int(owner, "latent_dim", latent_dim)
+        check_int(owner, "num_classes", num_classes, least=2)
+        check_int(owner, "num_components", num_components)
+        multiplier = check_multiplier(owner, learning_rate_multiplier)
         self.latent_dim = latent_dim
         self.num_classes = num_classes
         self.num_components = num_components
-        self.learning_rate_multiplier = float(multiplier)
+        self.learning_rate_multiplier = multiplier
         self.seed = seed
         shape = (num_classes, num_components, latent_dim)
         # Stored divided by the multiplier (see the class docs); read through `parameters()`.
@@ -98,27 +90,19 @@ class ClassConditionalPrior(keras.layers.Layer):
     def parameters(self):
         """`(means (c, k, d), log_vars (c, k, d), logits (c, k))` as float32 tensors: per
         class, the component means, log-variances and unnormalised log-weights."""
-        scale = self.learning_rate_multiplier
-        return (
-            self.scaled_means * scale,
-            self.scaled_log_vars * scale,
-            self.scaled_logits * scale,
-        )
+        return unscaled(self._scaled_variables(), self.learning_rate_multiplier)
 
     def set_parameters(self, means, log_vars, logits):
         """Sets the components: means and log-variances `(c, k, d)`, logits `(c, k)`."""
-        scale = self.learning_rate_multiplier
-        for variable, value in zip(
-            (self.scaled_means, self.scaled_log_vars, self.scaled_logits),
+        assign_unscaled(
+            f"{type(self).__name__}.set_parameters()",
+            self._scaled_variables(),
             (means, log_vars, logits),
-        ):
-            value = ops.convert_to_numpy(value).astype("float32")
-            if value.shape != tuple(variable.shape):
-                raise ValueError(
-                    f"ClassConditionalPrior.set_parameters() expects {variable.name} of shape"
-                    f" {tuple(variable.shape)}; got {value.shape}."
-                )
-            variable.assign(value / scale)
+            self.learning_rate_multiplier,
+        )
+
+    def _scaled_variables(self):
+        return (self.scaled_means, self.scaled_log_vars, self.scaled_logits)
 
     def _check_condition(self, condition, method):
         if condition is None or condition.shape[-1] != self.num_classes:

@@ -7,17 +7,18 @@ from keras import ops
 from keras_vae import losses
 from keras_vae.layers.class_prior import ClassConditionalPrior
 from keras_vae.layers.mixture_prior import MixturePrior
+from keras_vae.layers.vamp_prior import VampPrior
 from keras_vae.models.base import BaseAutoEncoder
 
 
-def _prior_layer(prior, latent_dim, conditional=False, owner="VAE"):
-    """The `prior` argument as a `MixturePrior` (or, for a conditional model, a
-    `ClassConditionalPrior`) layer, or None for the standard normal."""
+def _prior_layer(prior, latent_dim, conditional=False, owner="VAE", input_shape=None):
+    """The `prior` argument as a `MixturePrior` or `VampPrior` layer (for a conditional model
+    a `MixturePrior` or `ClassConditionalPrior`), or None for the standard normal."""
     if prior is None or (isinstance(prior, str) and prior == "standard_normal"):
         return None
     if isinstance(prior, dict):
         prior = keras.saving.deserialize_keras_object(prior)
-    allowed = (MixturePrior, ClassConditionalPrior) if conditional else (MixturePrior,)
+    allowed = (MixturePrior, ClassConditionalPrior) if conditional else (MixturePrior, VampPrior)
     if not isinstance(prior, allowed):
         names = " or ".join(f"a `{kind.__name__}`" for kind in allowed)
         raise ValueError(
@@ -28,6 +29,11 @@ def _prior_layer(prior, latent_dim, conditional=False, owner="VAE"):
         raise ValueError(
             f"{owner} expects a `prior` of latent_dim {latent_dim} (the model's); got a"
             f" {type(prior).__name__} of latent_dim {prior.latent_dim}."
+        )
+    if isinstance(prior, VampPrior) and prior.image_shape != tuple(input_shape):
+        raise ValueError(
+            f"{owner} expects a VampPrior whose pseudo-inputs have the model's image shape"
+            f" {tuple(input_shape)}; got input_shape {prior.image_shape}."
         )
     return prior
 
@@ -60,10 +66,11 @@ class VAE(BaseAutoEncoder):
         free_bits: float. A floor, in nats, on the batch-mean KL of each latent dimension in
             the objective (the reported `kl_loss` stays the true KL). Defaults to `0.0`.
             Needs the standard normal prior (the KL splits per dimension only there).
-        prior: None or `MixturePrior`. The prior p(z): None for N(0, I) (the KL term in
-            closed form), or a learned mixture trained with the model (the KL term
-            estimated from the posterior sample). `sample()` draws from it. Defaults to
-            `None`.
+        prior: None, `MixturePrior` or `VampPrior`. The prior p(z): None for N(0, I) (the
+            KL term in closed form), or a learned prior trained with the model (the KL term
+            estimated from the posterior sample): a mixture of free Gaussians, or the
+            encoder's posteriors at learned pseudo-inputs. `sample()` draws from it.
+            Defaults to `None`.
         seed: int or None. Seed of the sampling layer. Defaults to `None`.
 
     Example:
@@ -84,7 +91,10 @@ class VAE(BaseAutoEncoder):
         if not isinstance(free_bits, int | float) or isinstance(free_bits, bool) or free_bits < 0:
             raise ValueError(f"VAE expects `free_bits` as a float >= 0; got {free_bits!r}.")
         latent_dim = kwargs.get("latent_dim", args[2] if len(args) > 2 else 2)
-        prior = _prior_layer(prior, latent_dim, self.is_conditional, type(self).__name__)
+        input_shape = kwargs.get("input_shape", args[3] if len(args) > 3 else (28, 28, 1))
+        prior = _prior_layer(
+            prior, latent_dim, self.is_conditional, type(self).__name__, input_shape
+        )
         if prior is not None and free_bits > 0:
             raise ValueError(
                 f"{type(self).__name__} takes `free_bits` only with the standard normal prior"
@@ -189,7 +199,28 @@ class VAE(BaseAutoEncoder):
             return losses.standard_normal_log_density(z)
         if isinstance(self.prior, ClassConditionalPrior):
             return self.prior.log_prob(z, condition)
+        if isinstance(self.prior, VampPrior):
+            return self.prior.log_prob(z, *self.encode_tensors(self.prior.pseudo_inputs()))
         return self.prior.log_prob(z)
+
+    def prior_components(self):
+        """The components of a learned prior, `(means (k, d), scales (k, d), weights (k,))`
+        as numpy float32 (standard deviations and probabilities): a `MixturePrior`'s
+        Gaussians, or a `VampPrior`'s posteriors at its pseudo-inputs (equal weights)."""
+        if self.prior is None:
+            raise ValueError(
+                f"{type(self).__name__}.prior_components() needs a learned prior; the model's"
+                " prior is the standard normal N(0, I)."
+            )
+        if isinstance(self.prior, VampPrior):
+            means, log_vars = self.encode_tensors(self.prior.pseudo_inputs())
+            k = self.prior.num_components
+            return (
+                ops.convert_to_numpy(means),
+                ops.convert_to_numpy(ops.exp(0.5 * log_vars)),
+                np.full((k,), 1.0 / k, dtype="float32"),
+            )
+        return self.prior.component_parameters()
 
     def prior_sampler(self, temperature=1.0):
         """The model's prior as a sampler: a `PriorSampler` for N(0, I), or, for a learned
@@ -201,7 +232,7 @@ class VAE(BaseAutoEncoder):
         if self.prior is None:
             return PriorSampler(self.latent_dim, temperature=temperature)
         temperature = check_temperature(temperature, f"{type(self).__name__}.prior_sampler()")
-        means, scales, weights = self.prior.component_parameters()
+        means, scales, weights = self.prior_components()
         scale_tril = temperature * scales[:, :, None] * np.eye(self.latent_dim, dtype="float32")
         return GaussianMixtureSampler(means, scale_tril, weights / weights.sum())
 
