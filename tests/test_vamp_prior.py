@@ -176,3 +176,24 @@ def test_bad_vamp_priors_are_refused(tiny_images):
         prior.set_pseudo_inputs((tiny_images[:2] * 255).astype("uint8"))
     with pytest.raises(ValueError, match="needs a learned prior"):
         keras_vae.VAE(latent_dim=2).prior_components()
+
+
+def test_trains_and_samples_under_mixed_float16(tiny_images):
+    """The pseudo-inputs go through a float16 encoder; the prior's density, the losses and
+    the draws stay float32 and finite."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        keras.utils.set_random_seed(0)
+        vae = _vamp_vae(tiny_images)
+        vae.compile()
+        history = vae.fit(tiny_images[:128], epochs=1, batch_size=64, verbose=0)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert vae.encoder.compute_dtype == "float16"
+    assert all(np.isfinite(values[0]) for values in history.history.values())
+    assert vae.prior.pseudo_inputs().dtype == "float32"
+    log_p = vae.prior_log_density(np.zeros((3, 2), "float32"))
+    assert log_p.dtype == "float32" and np.isfinite(keras.ops.convert_to_numpy(log_p)).all()
+    draws = vae.sample(4, seed=0)
+    assert draws.dtype == np.float32 and 0 <= draws.min() and draws.max() <= 1
