@@ -214,7 +214,7 @@ def test_trains_saves_and_loads_with_identical_outputs(mnist_sample, tmp_path):
 
 
 def test_bad_priors_are_refused():
-    with pytest.raises(ValueError, match="VAE expects `prior`.*MixturePrior` or a `VampPrior`; got Class"):
+    with pytest.raises(ValueError, match="VAE expects `prior`.*`VampPrior`; got Class"):
         keras_vae.VAE(latent_dim=2, prior=keras_vae.ClassConditionalPrior(2, C))
     with pytest.raises(ValueError, match="num_classes 10 .*num_classes 3"):
         keras_vae.ConditionalVAE(latent_dim=2, prior=keras_vae.ClassConditionalPrior(2, C))
