@@ -15,6 +15,7 @@ MODEL_FILE = "model.keras"
 POOLS_FILE = "pools.npz"
 MIXTURE_FILE = "mixture.json"
 SAMPLERS = ("prior", "mixture", "pool")
+GENERATE_SOURCES = ("auto", "none", "prior", "mixture", "pools")
 
 
 class Parser(argparse.ArgumentParser):
@@ -157,6 +158,21 @@ def _add_export(commands) -> None:
         "--c-array",
         action="store_true",
         help="Also write decoder_int8_data.cc/.h for firmware (needs int8 and tflite-micro).",
+    )
+    export.add_argument(
+        "--generate",
+        choices=GENERATE_SOURCES,
+        default="auto",
+        help="what the files' generate(noise, component) signature draws from: the model's"
+        f" prior, the mixture of {MIXTURE_FILE}, the class pools of {POOLS_FILE}, or none."
+        " Default: auto, the model's prior when it is learned (none with --c-array: a board's"
+        " runtime runs one signature).",
+    )
+    export.add_argument(
+        "--pools", default=None, help=f"Pools file. Default: {POOLS_FILE} next to --model."
+    )
+    export.add_argument(
+        "--mixture", default=None, help=f"Mixture file. Default: {MIXTURE_FILE} next to --model."
     )
     export.set_defaults(command_module="export")
 

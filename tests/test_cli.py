@@ -253,6 +253,74 @@ def test_export_reports_a_bad_format_in_one_line(saved_vae, tmp_path, capsys):
     assert not (tmp_path / "e").exists()
 
 
+def _export(saved_vae, out, *options):
+    argv = ["export", "--model", str(saved_vae), "--output-dir", str(out), "--formats", "float32"]
+    return cli.main([*argv, *options])
+
+
+def _signatures(out):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(out / "decoder_float32.tflite"))
+    return interpreter, set(interpreter.get_signature_list())
+
+
+@pytest.mark.parametrize("source", ["mixture", "pools"])
+def test_export_generate_draws_from_the_files_train_wrote(saved_vae, source, tmp_path, capsys):
+    from keras_vae.samplers import load_sampler
+
+    out = tmp_path / source
+    assert _export(saved_vae, out, "--generate", source) == 0, capsys.readouterr().err
+    interpreter, signatures = _signatures(out)
+    assert signatures == {"decode", "generate"}
+    model = saving.load_keras(saved_vae, compile=False)
+    folder = saved_vae.parent
+    if source == "mixture":
+        sampler = load_sampler(folder / cli.MIXTURE_FILE)
+    else:
+        sampler = keras_vae.LatentPools.load(folder / cli.POOLS_FILE, model=model)
+    noise = np.random.default_rng(0).standard_normal((4, 2)).astype("float32")
+    component = np.array([0, 1, 2, 1], "int32")
+    means, scale_tril = np.asarray(sampler.means), np.asarray(sampler.scale_tril)
+    z = means[component] + np.einsum("bij,bj->bi", scale_tril[component], noise)
+    images = interpreter.get_signature_runner("generate")(noise=noise, component=component)
+    np.testing.assert_allclose(images["image"], model.decode(z.astype("float32")), atol=1e-5)
+
+
+def test_export_generate_auto_follows_the_prior(saved_vae, tmp_path, capsys):
+    """N(0, I): no generate by default; a learned prior: its mixture, by default."""
+    assert _export(saved_vae, tmp_path / "standard") == 0, capsys.readouterr().err
+    assert _signatures(tmp_path / "standard")[1] == {"decode"}
+
+    model = keras_vae.VAE(
+        latent_dim=2, architecture="dense", prior=keras_vae.MixturePrior(2, 3, seed=0), seed=0
+    )
+    model.prior.set_parameters(
+        np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, 0.0]]), np.full((3, 2), -1.0), np.zeros(3)
+    )
+    path = saving.save_model(model, tmp_path / "learned" / cli.MODEL_FILE)
+    assert _export(path, tmp_path / "learned_out") == 0, capsys.readouterr().err
+    interpreter, signatures = _signatures(tmp_path / "learned_out")
+    assert signatures == {"decode", "generate"}
+    noise = np.zeros((3, 2), "float32")
+    component = np.arange(3, dtype="int32")
+    images = interpreter.get_signature_runner("generate")(noise=noise, component=component)
+    expected = model.decode(np.array([[3.0, 0.0], [0.0, 3.0], [-3.0, 0.0]], "float32"))
+    np.testing.assert_allclose(images["image"], expected, atol=1e-5)
+
+
+def test_export_generate_errors(saved_vae, tmp_path, capsys):
+    assert _export(saved_vae, tmp_path / "a", "--generate", "mixture", "--c-array") == 1
+    assert "--c-array" in capsys.readouterr().err
+    missing = tmp_path / "nowhere.json"
+    assert _export(saved_vae, tmp_path / "b", "--generate", "mixture", "--mixture", str(missing)) == 1
+    assert f"no mixture file at {missing}" in capsys.readouterr().err
+    autoencoder = keras_vae.AutoEncoder(latent_dim=2, architecture="dense", seed=0)
+    path = saving.save_model(autoencoder, tmp_path / "ae" / cli.MODEL_FILE)
+    assert _export(path, tmp_path / "c", "--generate", "prior") == 1
+    assert "AutoEncoder has no prior" in capsys.readouterr().err
+
+
 @pytest.mark.large
 def test_train_writes_a_model_pools_and_mixture_that_evaluate_reads(tmp_path, capsys, mnist_sample):
     from keras_vae.samplers import load_sampler

@@ -1,15 +1,57 @@
 """`keras-vae export`: the decoder to SavedModel and verified TFLite files.
 
-A conditional VAE with a learned prior per class also gets `generate(noise, component,
-choice)`, so `export/run_tflite.py --label k` draws from p(z | y = k); with `--c-array` (a
-board, whose TFLM runs one signature) it does not.
+With `--generate` (by default for a model with a learned prior) every file also gets a
+`generate(noise, component)` signature that draws from the model's prior, the mixture or the
+class pools written by `train`: a conditional VAE's prior per class gives `generate(noise,
+component, choice)`, so `export/run_tflite.py --label k` draws from p(z | y = k). With
+`--c-array` (a board, whose TFLM runs one signature) `auto` adds none.
 """
 
-from keras_vae.cli.common import load_model
+import pathlib
+
+from keras_vae.cli.common import CommandError, load_model
 from keras_vae.layers.class_prior import ClassConditionalPrior
+from keras_vae_cli.parser import MIXTURE_FILE, POOLS_FILE
+
+
+def generate_sampler(args, model, folder: pathlib.Path):
+    """The sampler behind the `generate` signature of `--generate`, or None for none."""
+    from keras_vae.latent import LatentPools
+    from keras_vae.samplers import load_sampler
+
+    source = args.generate
+    prior = getattr(model, "prior", None)
+    if source == "auto":
+        source = "prior" if prior is not None and not args.c_array else "none"
+    elif source != "none" and args.c_array:
+        raise CommandError(
+            f"--generate {source} adds a second signature, which the C array for a board"
+            " (--c-array) cannot hold; pass --generate none or leave out --c-array"
+        )
+    if source == "none":
+        return None
+    if source == "prior":
+        if not hasattr(model, "prior_sampler"):
+            raise CommandError(
+                f"--generate prior needs a VAE; the {type(model).__name__} has no prior (its"
+                " codes fill no known distribution): pass --generate mixture or pools"
+            )
+        if isinstance(prior, ClassConditionalPrior):
+            return prior
+        return model.prior_sampler()
+    if source == "mixture":
+        path = pathlib.Path(args.mixture or folder / MIXTURE_FILE)
+        if not path.is_file():
+            raise CommandError(f"no mixture file at {path}; train writes one, or pass --mixture")
+        return load_sampler(path, model.latent_dim)
+    path = pathlib.Path(args.pools or folder / POOLS_FILE)
+    if not path.is_file():
+        raise CommandError(f"no pools file at {path}; train writes one, or pass --pools")
+    return LatentPools.load(path, model=model)
 
 
 def run(args) -> None:
+    from keras_vae import saving
     from keras_vae.export import export_decoder
 
     model = load_model(args.model)
@@ -21,8 +63,10 @@ def run(args) -> None:
     }
     if args.formats:
         kwargs["formats"] = tuple(args.formats)
-    if isinstance(getattr(model, "prior", None), ClassConditionalPrior) and not args.c_array:
-        kwargs["sampler"] = model.prior
+    folder = saving.resolve_model_path(args.model).parent
+    sampler = generate_sampler(args, model, folder)
+    if sampler is not None:
+        kwargs["sampler"] = sampler
     report = export_decoder(model, args.output_dir, **kwargs)
     print(f"exported to {args.output_dir}")
     print(report.to_markdown())
