@@ -8,6 +8,7 @@ from keras_vae.layers.scaled_parameters import (
     assign_unscaled,
     check_int,
     check_multiplier,
+    prior_config,
     unscaled,
 )
 
@@ -117,14 +118,10 @@ class MixturePrior(keras.layers.Layer):
         )
 
     def get_config(self):
-        config = super().get_config()
-        config.pop("dtype", None)
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "num_components": self.num_components,
-                "learning_rate_multiplier": self.learning_rate_multiplier,
-                "seed": self.seed,
-            }
+        return prior_config(
+            super().get_config(),
+            latent_dim=self.latent_dim,
+            num_components=self.num_components,
+            learning_rate_multiplier=self.learning_rate_multiplier,
+            seed=self.seed,
         )
-        return config

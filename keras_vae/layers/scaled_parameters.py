@@ -33,3 +33,11 @@ def assign_unscaled(method: str, variables, values, multiplier) -> None:
                 f" {value.shape}."
             )
         variable.assign(value / multiplier)
+
+
+def prior_config(base_config: dict, **arguments) -> dict:
+    """A learned prior's config: the layer's own without `dtype` (a prior is float32 whatever
+    the policy: its densities are losses), plus its constructor `arguments`."""
+    config = {key: value for key, value in base_config.items() if key != "dtype"}
+    config.update(arguments)
+    return config

@@ -7,7 +7,7 @@ import numpy as np
 from keras import ops
 
 from keras_vae import losses
-from keras_vae.layers.scaled_parameters import check_int, check_multiplier
+from keras_vae.layers.scaled_parameters import check_int, check_multiplier, prior_config
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -128,15 +128,11 @@ class VampPrior(keras.layers.Layer):
         return tuple(input_shape[0][:-1])
 
     def get_config(self):
-        config = super().get_config()
-        config.pop("dtype", None)
-        config.update(
-            {
-                "latent_dim": self.latent_dim,
-                "num_components": self.num_components,
-                "input_shape": list(self.image_shape),
-                "learning_rate_multiplier": self.learning_rate_multiplier,
-                "seed": self.seed,
-            }
+        return prior_config(
+            super().get_config(),
+            latent_dim=self.latent_dim,
+            num_components=self.num_components,
+            input_shape=list(self.image_shape),
+            learning_rate_multiplier=self.learning_rate_multiplier,
+            seed=self.seed,
         )
-        return config
