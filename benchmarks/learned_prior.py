@@ -36,17 +36,18 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def configuration(text: str) -> tuple[str, int, float]:
-    """`"0"` (N(0, I)), `"K:M"` (a mixture of K components, multiplier M) or `"vamp:K:M"` (a
-    VampPrior of K pseudo-inputs) -> (kind, K, M)."""
-    kind, vamp, rest = "mixture", *text.partition("vamp:")[1:]
-    if vamp:
-        kind, text = "vamp", rest
+    """`"0"` (N(0, I)), `"K:M"` (a mixture of K diagonal Gaussians, multiplier M), `"full:K:M"`
+    (full covariances) or `"vamp:K:M"` (a VampPrior of K pseudo-inputs) -> (kind, K, M)."""
+    kind = "mixture"
+    for prefix in ("vamp", "full"):
+        if text.startswith(f"{prefix}:"):
+            kind, text = prefix, text.removeprefix(f"{prefix}:")
     components, _, multiplier = text.partition(":")
     try:
         return kind, int(components), float(multiplier or 20.0)
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f"expected K, K:M or vamp:K:M (e.g. 20:20); got {text!r}"
+            f"expected K, K:M, full:K:M or vamp:K:M (e.g. 20:20); got {text!r}"
         ) from None
 
 
@@ -55,6 +56,8 @@ def prior_name(kind, components, multiplier):
         return "N(0, I)"
     if kind == "vamp":
         return f"VampPrior of {components}, multiplier {multiplier:g}"
+    if kind == "full":
+        return f"full-covariance mixture of {components}, multiplier {multiplier:g}"
     return f"mixture of {components}, multiplier {multiplier:g}"
 
 
@@ -74,6 +77,7 @@ def train(kind, components, multiplier, source, args):
             num_components=components,
             learning_rate_multiplier=multiplier,
             seed=args.seed,
+            covariance="full" if kind == "full" else "diagonal",
         )
     vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed, prior=prior)
     vae.compile(keras.optimizers.Adam(args.learning_rate))

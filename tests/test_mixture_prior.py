@@ -180,3 +180,89 @@ def test_the_kl_term_is_the_sampled_estimate():
     np.testing.assert_allclose(terms["kl_loss"], expected, rtol=1e-6)
     with pytest.raises(ValueError, match="posterior sample"):
         vae.elbo_terms(images, logits, z_mean, z_log_var)
+
+
+# covariance="full" ---------------------------------------------------------------------------
+
+
+def _full_prior(k=3, d=4, seed=0):
+    """A full-covariance prior with random means, variances, weights and correlations."""
+    rng = np.random.default_rng(seed)
+    prior = keras_vae.MixturePrior(d, num_components=k, covariance="full", seed=seed)
+    _set_prior(prior, rng.normal(size=(k, d)), 0.3 * rng.normal(size=(k, d)), rng.normal(size=k))
+    prior.precision_offdiagonal.assign(0.5 * rng.normal(size=(k, d, d)).astype("float32"))
+    return prior
+
+
+def test_full_covariance_density_matches_scipy():
+    prior = _full_prior()
+    means, _, logits = (keras.ops.convert_to_numpy(t) for t in prior.parameters())
+    precision_tril = keras.ops.convert_to_numpy(prior.precision_tril())
+    # Lower triangular, with exp(-log_var / 2) on the diagonal.
+    np.testing.assert_array_equal(np.triu(precision_tril, k=1), 0)
+    z = np.random.default_rng(1).normal(size=(7, 4))
+    log_w = logits - logsumexp(logits)
+    expected = logsumexp(
+        [
+            log_w[j]
+            + stats.multivariate_normal(
+                means[j], np.linalg.inv(precision_tril[j] @ precision_tril[j].T)
+            ).logpdf(z)
+            for j in range(3)
+        ],
+        axis=0,
+    )
+    np.testing.assert_allclose(prior.log_prob(z.astype("float32")), expected, rtol=1e-5)
+
+
+def test_full_covariance_starts_as_the_diagonal_mixture():
+    rng = np.random.default_rng(2)
+    params = rng.normal(size=(3, 4)), 0.3 * rng.normal(size=(3, 4)), rng.normal(size=3)
+    full = keras_vae.MixturePrior(4, num_components=3, covariance="full")
+    diagonal = keras_vae.MixturePrior(4, num_components=3)
+    _set_prior(full, *params)
+    _set_prior(diagonal, *params)
+    z = rng.normal(size=(5, 4)).astype("float32")
+    np.testing.assert_allclose(full.log_prob(z), diagonal.log_prob(z), rtol=1e-5)
+
+
+def test_full_covariance_draws_have_the_covariance(tiny_images):
+    vae = keras_vae.VAE(latent_dim=4, prior=_full_prior(k=1), seed=0)
+    precision_tril = keras.ops.convert_to_numpy(vae.prior.precision_tril())[0]
+    covariance = np.linalg.inv(precision_tril @ precision_tril.T)
+    sampler = vae.prior_sampler(temperature=0.5)
+    np.testing.assert_allclose(
+        sampler.scale_tril[0] @ sampler.scale_tril[0].T, 0.25 * covariance, rtol=1e-4, atol=1e-5
+    )
+    z = vae.prior_latents(40_000, seed=0)
+    np.testing.assert_allclose(np.cov(z.T), covariance, atol=0.05 * np.abs(covariance).max())
+    # The marginal standard deviations are what component_parameters reports.
+    _, scales, _ = vae.prior.component_parameters()
+    np.testing.assert_allclose(scales[0], np.sqrt(np.diag(covariance)), rtol=1e-4)
+
+
+def test_full_covariance_trains_and_round_trips(tiny_images, tmp_path):
+    def outputs(model):
+        z = np.random.default_rng(0).normal(size=(5, 2)).astype("float32")
+        return {
+            "sample": model.sample(4, seed=2),
+            "log_prior": keras.ops.convert_to_numpy(model.prior_log_density(z)),
+        }
+
+    model, _ = run_model_test(
+        keras_vae.VAE,
+        {
+            "latent_dim": 2,
+            "prior": keras_vae.MixturePrior(2, num_components=3, seed=1, covariance="full"),
+            "seed": 0,
+        },
+        tiny_images[:64],
+        tmp_path,
+        outputs,
+    )
+    assert model.prior.get_config()["covariance"] == "full"
+    # The one fit epoch moved the correlation below the diagonal.
+    below = keras.ops.convert_to_numpy(model.prior.precision_offdiagonal)[:, 1, 0]
+    assert np.abs(below).max() > 0
+    with pytest.raises(ValueError, match="covariance.*'diagonal', 'full'.*got 'spherical'"):
+        keras_vae.MixturePrior(2, covariance="spherical")

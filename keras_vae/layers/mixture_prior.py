@@ -1,6 +1,7 @@
 """A learned prior: a mixture of diagonal Gaussians trained jointly with the VAE."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from keras_vae import losses
@@ -11,6 +12,8 @@ from keras_vae.layers.scaled_parameters import (
     prior_config,
     unscaled,
 )
+
+COVARIANCES = ("diagonal", "full")
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -40,6 +43,12 @@ class MixturePrior(keras.layers.Layer):
             learns. Defaults to `20.0`.
         seed: int or None. Seed of the initial component means (standard normal). Defaults
             to `None`.
+        covariance: `"diagonal"` or `"full"`. With `"full"` every Gaussian also learns the
+            correlations between latent dimensions: its precision is `U U^T` with `U` lower
+            triangular, `U_ii = exp(-log_vars_i / 2)` and the entries below the diagonal
+            learned too, at the networks' learning rate (zero at the start, where it equals
+            the diagonal mixture), so the density needs no matrix solve. Defaults to
+            `"diagonal"`.
 
     Example:
     ```python
@@ -51,7 +60,13 @@ class MixturePrior(keras.layers.Layer):
     """
 
     def __init__(
-        self, latent_dim=2, num_components=10, learning_rate_multiplier=20.0, seed=None, **kwargs
+        self,
+        latent_dim=2,
+        num_components=10,
+        learning_rate_multiplier=20.0,
+        seed=None,
+        covariance="diagonal",
+        **kwargs,
     ):
         kwargs["dtype"] = "float32"
         super().__init__(**kwargs)
@@ -59,6 +74,11 @@ class MixturePrior(keras.layers.Layer):
         check_int(owner, "latent_dim", latent_dim)
         check_int(owner, "num_components", num_components)
         multiplier = check_multiplier(owner, learning_rate_multiplier)
+        if covariance not in COVARIANCES:
+            raise ValueError(
+                f"{owner} expects `covariance` as one of {COVARIANCES}; got {covariance!r}."
+            )
+        self.covariance = covariance
         self.latent_dim = latent_dim
         self.num_components = num_components
         self.learning_rate_multiplier = multiplier
@@ -74,6 +94,16 @@ class MixturePrior(keras.layers.Layer):
         self.scaled_logits = self.add_weight(
             shape=(num_components,), initializer="zeros", name="logits"
         )
+        self.precision_offdiagonal = None
+        if covariance == "full":
+            # Only the entries below the diagonal are read (see `precision_tril`). Stored as
+            # they are: with the multiplier they learned too fast and the draws got worse
+            # (README, Variants).
+            self.precision_offdiagonal = self.add_weight(
+                shape=(num_components, latent_dim, latent_dim),
+                initializer="zeros",
+                name="precision_tril",
+            )
         self.built = True
 
     def parameters(self):
@@ -93,12 +123,31 @@ class MixturePrior(keras.layers.Layer):
     def _scaled_variables(self):
         return (self.scaled_means, self.scaled_log_vars, self.scaled_logits)
 
+    def precision_tril(self):
+        """`U` `(k, d, d)`, lower triangular, of each component's precision `U U^T`: the
+        learned entries below the diagonal and `exp(-log_vars / 2)` on it (with
+        `covariance="diagonal"`, the diagonal alone)."""
+        means, log_vars, _ = self.parameters()
+        diagonal = ops.exp(-0.5 * log_vars)
+        eye = ops.eye(self.latent_dim, dtype="float32")
+        tril = diagonal[:, :, None] * eye
+        if self.precision_offdiagonal is not None:
+            below = ops.tril(ops.ones((self.latent_dim, self.latent_dim)), k=-1)
+            tril = tril + self.precision_offdiagonal * below
+        return tril
+
     def log_prob(self, z):
         """log p(z) summed over the latent axis: `(..., latent_dim) -> (...)`."""
         means, log_vars, logits = self.parameters()
-        per_component = losses.log_normal_density(
-            ops.cast(z, "float32")[..., None, :], means, log_vars
-        )
+        z = ops.cast(z, "float32")[..., None, :]
+        if self.precision_offdiagonal is None:
+            per_component = losses.log_normal_density(z, means, log_vars)
+        else:
+            # log N(z | m, (U U^T)^-1) = sum_i log U_ii - |U^T (z - m)|^2 / 2 - d log(2 pi) / 2
+            whitened = ops.einsum("...kd,kde->...ke", z - means, self.precision_tril())
+            per_component = -0.5 * ops.sum(
+                losses.LOG_2PI + log_vars + ops.square(whitened), axis=-1
+            )
         return ops.logsumexp(per_component + ops.log_softmax(logits), axis=-1)
 
     def call(self, z):
@@ -107,13 +156,26 @@ class MixturePrior(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1])
 
+    def scale_tril(self):
+        """The Cholesky factor `L` `(k, d, d)` of each component's covariance, numpy float32
+        (for sampling: z = mean + L noise); diagonal standard deviations unless
+        `covariance="full"`."""
+        precision_tril = ops.convert_to_numpy(self.precision_tril()).astype("float64")
+        # cov = (U U^T)^-1 = U^-T U^-1; its Cholesky factor from the inverse of U.
+        inverse = np.linalg.inv(precision_tril)
+        covariance = np.einsum("kji,kjl->kil", inverse, inverse)
+        return np.linalg.cholesky(covariance).astype("float32")
+
     def component_parameters(self):
         """`(means, scales, weights)` as numpy float32: `(k, d)`, `(k, d)` standard
-        deviations and `(k,)` probabilities."""
+        deviations (the marginal ones with `covariance="full"`) and `(k,)` probabilities."""
         means, log_vars, logits = self.parameters()
+        scales = ops.convert_to_numpy(ops.exp(0.5 * log_vars))
+        if self.precision_offdiagonal is not None:
+            scales = np.sqrt(np.sum(np.square(self.scale_tril()), axis=-1))
         return (
             ops.convert_to_numpy(means),
-            ops.convert_to_numpy(ops.exp(0.5 * log_vars)),
+            scales.astype("float32"),
             ops.convert_to_numpy(ops.softmax(logits)),
         )
 
@@ -124,4 +186,5 @@ class MixturePrior(keras.layers.Layer):
             num_components=self.num_components,
             learning_rate_multiplier=self.learning_rate_multiplier,
             seed=self.seed,
+            covariance=self.covariance,
         )

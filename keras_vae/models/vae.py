@@ -204,9 +204,10 @@ class VAE(BaseAutoEncoder):
         return self.prior.log_prob(z)
 
     def prior_components(self):
-        """The components of a learned prior, `(means (k, d), scales (k, d), weights (k,))`
-        as numpy float32 (standard deviations and probabilities): a `MixturePrior`'s
-        Gaussians, or a `VampPrior`'s posteriors at its pseudo-inputs (equal weights)."""
+        """The components of a learned prior, `(means (k, d), scale_tril (k, d, d), weights
+        (k,))` as numpy float32 (Cholesky factors of the covariances, probabilities): a
+        `MixturePrior`'s Gaussians, or a `VampPrior`'s posteriors at its pseudo-inputs
+        (equal weights)."""
         if self.prior is None:
             raise ValueError(
                 f"{type(self).__name__}.prior_components() needs a learned prior; the model's"
@@ -215,12 +216,15 @@ class VAE(BaseAutoEncoder):
         if isinstance(self.prior, VampPrior):
             means, log_vars = self.encode_tensors(self.prior.pseudo_inputs())
             k = self.prior.num_components
-            return (
-                ops.convert_to_numpy(means),
-                ops.convert_to_numpy(ops.exp(0.5 * log_vars)),
-                np.full((k,), 1.0 / k, dtype="float32"),
-            )
-        return self.prior.component_parameters()
+            scales = ops.convert_to_numpy(ops.exp(0.5 * log_vars))
+            weights = np.full((k,), 1.0 / k, dtype="float32")
+        elif isinstance(self.prior, MixturePrior) and self.prior.covariance == "full":
+            means, _, weights = self.prior.component_parameters()
+            return means, self.prior.scale_tril(), weights
+        else:
+            means, scales, weights = self.prior.component_parameters()
+        eye = np.eye(self.latent_dim, dtype="float32")
+        return ops.convert_to_numpy(means), scales[:, :, None] * eye, weights
 
     def prior_sampler(self, temperature=1.0):
         """The model's prior as a sampler: a `PriorSampler` for N(0, I), or, for a learned
@@ -232,9 +236,8 @@ class VAE(BaseAutoEncoder):
         if self.prior is None:
             return PriorSampler(self.latent_dim, temperature=temperature)
         temperature = check_temperature(temperature, f"{type(self).__name__}.prior_sampler()")
-        means, scales, weights = self.prior_components()
-        scale_tril = temperature * scales[:, :, None] * np.eye(self.latent_dim, dtype="float32")
-        return GaussianMixtureSampler(means, scale_tril, weights / weights.sum())
+        means, scale_tril, weights = self.prior_components()
+        return GaussianMixtureSampler(means, temperature * scale_tril, weights / weights.sum())
 
     def prior_latents(self, n, seed=None):
         """Draws `n` latent vectors from the model's prior; `seed` makes the draw repeatable."""
