@@ -30,7 +30,7 @@ import tensorflow as tf
 
 import keras_vae
 from keras_vae import data, evaluation
-from keras_vae.models.recommended import recommended_vae
+from keras_vae.models.recommended import RECOMMENDED_PRIOR_COMPONENTS, recommended_vae
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -40,8 +40,9 @@ from reference_vae import ReferenceVAE, as_package_networks  # noqa: E402
 RESULTS = HERE / "results"
 SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
 # "recommended": `recommended_vae()` as it is (with its learned prior); "recommended N(0, I)":
-# the same networks with the standard normal prior (`prior_components=0`).
-MODELS = ("reference", "default", "recommended", "recommended N(0, I)")
+# the same networks with the standard normal prior (`prior_components=0`); "recommended
+# diagonal": with a mixture of diagonal Gaussians (its prior before this round's full ones).
+MODELS = ("reference", "default", "recommended", "recommended N(0, I)", "recommended diagonal")
 TEST_BINARIZATION_SEED = 1
 
 
@@ -78,8 +79,14 @@ def build(name: str, latent_dim: int, seed: int):
         model = keras_vae.VAE(latent_dim=latent_dim, seed=seed)
         model.compile()
         return model, model
-    components = {"prior_components": 0} if name == "recommended N(0, I)" else {}
-    model = recommended_vae(latent_dim=latent_dim, seed=seed, **components)
+    options = {"prior_components": 0} if name == "recommended N(0, I)" else {}
+    if name == "recommended diagonal":
+        options = {
+            "prior": keras_vae.MixturePrior(
+                latent_dim, num_components=RECOMMENDED_PRIOR_COMPONENTS, seed=seed
+            )
+        }
+    model = recommended_vae(latent_dim=latent_dim, seed=seed, **options)
     model.compile()
     return model, model
 

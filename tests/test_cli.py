@@ -313,7 +313,8 @@ def test_export_generate_errors(saved_vae, tmp_path, capsys):
     assert _export(saved_vae, tmp_path / "a", "--generate", "mixture", "--c-array") == 1
     assert "--c-array" in capsys.readouterr().err
     missing = tmp_path / "nowhere.json"
-    assert _export(saved_vae, tmp_path / "b", "--generate", "mixture", "--mixture", str(missing)) == 1
+    options = ["--generate", "mixture", "--mixture", str(missing)]
+    assert _export(saved_vae, tmp_path / "b", *options) == 1
     assert f"no mixture file at {missing}" in capsys.readouterr().err
     autoencoder = keras_vae.AutoEncoder(latent_dim=2, architecture="dense", seed=0)
     path = saving.save_model(autoencoder, tmp_path / "ae" / cli.MODEL_FILE)

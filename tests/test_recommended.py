@@ -18,6 +18,7 @@ def test_recommended_vae_uses_the_documented_networks_and_trains(tiny_images):
     assert isinstance(model.prior, keras_vae.MixturePrior)
     assert model.prior.num_components == RECOMMENDED_PRIOR_COMPONENTS
     assert model.prior.latent_dim == 4
+    assert model.prior.covariance == "full"
     model.compile()
     history = model.fit(tiny_images, epochs=1, batch_size=128, verbose=0).history
     assert np.isfinite(history["loss"][0])
