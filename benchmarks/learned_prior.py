@@ -85,6 +85,9 @@ def train(kind, components, multiplier, source, args):
     start = time.perf_counter()
     warmup = [KLWarmup(warmup_steps=args.kl_warmup)]
     vae.fit(pipeline, epochs=args.epochs, callbacks=warmup, verbose=0)
+    if args.refit_prior and components and kind != "vamp":
+        images, _ = source.arrays("train")
+        print("refit_prior:", vae.refit_prior(images, seed=args.seed), flush=True)
     return vae, time.perf_counter() - start
 
 
@@ -110,6 +113,11 @@ def main(argv=None) -> int:
     parser.add_argument("--beta", type=float, default=1.0)
     parser.add_argument("--kl-warmup", type=int, default=500, help="steps (>= 1)")
     parser.add_argument("--learning-rate", type=float, default=1e-3, help="of Adam")
+    parser.add_argument(
+        "--refit-prior",
+        action="store_true",
+        help="after training, refit each mixture prior by EM to posterior draws (refit_prior)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     args.configurations = [
@@ -128,7 +136,7 @@ def main(argv=None) -> int:
     for kind, components, multiplier in args.configurations:
         vae, seconds = train(kind, components, multiplier, source, args)
         elbo = evaluation.elbo(vae, test_images, seed=args.seed, num_samples=10)
-        name = prior_name(kind, components, multiplier)
+        name = prior_name(kind, components, multiplier) + (", refit" if args.refit_prior else "")
         posterior = posterior_recognisable(vae, judge, test_images, args.seed)
         for temperature in (1.0, 0.8):
             draws = vae.sample(

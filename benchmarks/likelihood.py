@@ -42,7 +42,15 @@ SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
 # "recommended": `recommended_vae()` as it is (with its learned prior); "recommended N(0, I)":
 # the same networks with the standard normal prior (`prior_components=0`); "recommended
 # diagonal": with a mixture of diagonal Gaussians (its prior before this round's full ones).
-MODELS = ("reference", "default", "recommended", "recommended N(0, I)", "recommended diagonal")
+# "recommended refit": `recommended` with its prior refit by EM after training (`refit_prior`).
+MODELS = (
+    "reference",
+    "default",
+    "recommended",
+    "recommended N(0, I)",
+    "recommended diagonal",
+    "recommended refit",
+)
 TEST_BINARIZATION_SEED = 1
 
 
@@ -131,6 +139,8 @@ def run(
                 batch_size=batch_size if binarization == "static" else None,
                 verbose=0,
             )
+            if name == "recommended refit":
+                scored.refit_prior(x_train, seed=seed)
             train_s = time.perf_counter() - start
             start = time.perf_counter()
             log_px = evaluation.log_likelihood(

@@ -75,6 +75,7 @@ KL_WARMUP_STEPS = 500
 BINARIZE = "dynamic"
 MIXTURE_COMPONENTS = 20
 PRIOR_COMPONENTS = 20
+PRIOR_COVARIANCE = "full"
 JUDGE_EPOCHS = 10
 # Draws judged per model and sampler, and how many of them the figure shows.
 GENERATED, SHOWN = 1000, 16
@@ -152,7 +153,10 @@ def build_models(args) -> dict:
     prior = None
     if args.prior_components:
         prior = keras_vae.MixturePrior(
-            args.latent_dim, num_components=args.prior_components, seed=args.seed
+            args.latent_dim,
+            num_components=args.prior_components,
+            seed=args.seed,
+            covariance=args.prior_covariance,
         )
     return {
         "AutoEncoder": keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed),
@@ -424,6 +428,19 @@ def parse_args(argv):
         help="'dynamic': train on a new random black-and-white version of each digit every"
         f" epoch. Default: {BINARIZE}.",
     )
+    parser.add_argument(
+        "--prior-covariance",
+        choices=("full", "diagonal"),
+        default=PRIOR_COVARIANCE,
+        help=f"of the learned prior's Gaussians. Default: {PRIOR_COVARIANCE}.",
+    )
+    parser.add_argument(
+        "--refit-prior",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="after training, refit the learned prior by EM to posterior draws of the training"
+        " digits (VAE.refit_prior). Default: on.",
+    )
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="1 epoch on a small subset")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
@@ -459,6 +476,10 @@ def main(argv=None) -> int:
         name: train(model, data, args, out / "tensorboard" / name.lower())
         for name, model in models.items()
     }
+    if models["VAE"].prior is not None and args.refit_prior:
+        print("\nRefitting the VAE's prior by EM to posterior draws of the training digits")
+        fit = models["VAE"].refit_prior(data.train_images, seed=args.seed)
+        print(f"mean log p(z) of the draws: {fit['before']:.2f} learned, {fit['after']:.2f} refit")
     generation = judge_random_draws(models, data, args)
 
     files = write_figures(models, histories, untrained, generation, data, out)

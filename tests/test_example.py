@@ -45,6 +45,14 @@ def example():
     return module
 
 
+def _number(word: str) -> bool:
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def event_files(folder: pathlib.Path) -> list:
     return [p for p in folder.rglob("events.out.tfevents.*") if p.stat().st_size > 0]
 
@@ -65,6 +73,10 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
         assert runs == {"train", "validation", model}, model
     printed = capsys.readouterr().out
     assert "AutoEncoder" in printed and "-ELBO" in printed and "vae.keras" in printed
+    # The learned prior is refit by EM after training, which cannot lower the draws' density.
+    refit = next(line for line in printed.splitlines() if line.startswith("mean log p(z)"))
+    learned, refitted = (float(word) for word in refit.replace(",", " ").split() if _number(word))
+    assert refitted >= learned - 1e-3
     # The judge's table: one row per model and sampler, shares in [0, 100] %, distances >= 0.
     for row in ROWS:
         line = next(line for line in printed.splitlines() if line.startswith(row))
@@ -78,6 +90,7 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
     assert mixture.n_components == example.MIXTURE_COMPONENTS
     # The VAE keeps its learned prior, and the exported decoder can draw from it.
     vae = keras_vae.load_model(out / "vae.keras")
+    assert vae.prior.covariance == example.PRIOR_COVARIANCE
     assert vae.prior.num_components == example.PRIOR_COMPONENTS
     assert "generate" in (out / "export" / "report.md").read_text()
     # The draws figure: four panels of images, not a blank canvas.

@@ -266,3 +266,66 @@ def test_full_covariance_trains_and_round_trips(tiny_images, tmp_path):
     assert np.abs(below).max() > 0
     with pytest.raises(ValueError, match="covariance.*'diagonal', 'full'.*got 'spherical'"):
         keras_vae.MixturePrior(2, covariance="spherical")
+
+
+# refit_prior: the EM step on the prior ---------------------------------------------------------
+
+
+def _posterior_draws(vae, images, seed, draws_per_image=3):
+    z_mean, z_log_var = vae.encode(images)
+    rng = np.random.default_rng(seed)
+    return np.concatenate(
+        [
+            z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
+            for _ in range(draws_per_image)
+        ]
+    ).astype("float32")
+
+
+@pytest.mark.parametrize("covariance", ["diagonal", "full"])
+def test_refit_prior_is_scikit_learns_em_from_the_prior_as_it_is(tiny_images, covariance):
+    from sklearn.mixture import GaussianMixture
+
+    prior = keras_vae.MixturePrior(3, num_components=4, seed=0, covariance=covariance)
+    vae = keras_vae.VAE(latent_dim=3, architecture="dense", prior=prior, seed=0)
+    images = tiny_images[:100]
+    draws = _posterior_draws(vae, images, seed=5)
+    means, log_vars, _ = (keras.ops.convert_to_numpy(t) for t in prior.parameters())
+    full = covariance == "full"
+    expected = GaussianMixture(
+        4,
+        covariance_type="full" if full else "diag",
+        weights_init=np.full(4, 0.25),
+        means_init=means,
+        precisions_init=np.stack([np.diag(np.exp(-v)) for v in log_vars])
+        if full
+        else np.exp(-log_vars),
+        random_state=5,
+    ).fit(draws)
+
+    result = vae.refit_prior(images, seed=5)
+    assert result["after"] >= result["before"]
+    np.testing.assert_allclose(result["after"], expected.score(draws), rtol=1e-4)
+    got_means, _, got_logits = (keras.ops.convert_to_numpy(t) for t in prior.parameters())
+    np.testing.assert_allclose(got_means, expected.means_, rtol=1e-4, atol=1e-4)
+    weights = np.exp(got_logits) / np.exp(got_logits).sum()
+    np.testing.assert_allclose(weights, expected.weights_, rtol=1e-4, atol=1e-6)
+    scale_tril = prior.scale_tril()
+    covariances = np.einsum("kij,klj->kil", scale_tril, scale_tril)
+    wanted = (
+        expected.covariances_ if full else np.stack([np.diag(c) for c in expected.covariances_])
+    )
+    np.testing.assert_allclose(covariances, wanted, rtol=1e-3, atol=1e-5)
+
+
+def test_refit_prior_errors(tiny_images):
+    with pytest.raises(ValueError, match="refits a MixturePrior; the model's prior is N\\(0, I\\)"):
+        keras_vae.VAE(latent_dim=2).refit_prior(tiny_images[:8])
+    vamp = keras_vae.VAE(latent_dim=2, prior=keras_vae.VampPrior(2, num_components=2))
+    with pytest.raises(ValueError, match="the model's prior is VampPrior"):
+        vamp.refit_prior(tiny_images[:8])
+    vae = _vae_with_prior(num_components=10)
+    with pytest.raises(ValueError, match="num_components=10 posterior draws; got 6 \\(2 images"):
+        vae.refit_prior(tiny_images[:2])
+    with pytest.raises(ValueError, match="draws_per_image.*got 0"):
+        vae.refit_prior(tiny_images[:8], draws_per_image=0)
