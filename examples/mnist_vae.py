@@ -5,8 +5,9 @@ rebuild the digit from them. The autoencoder only learns to rebuild: nobody know
 codes lie, so a random code decodes to whatever the decoder makes of it. The VAE also keeps
 its codes close to a prior distribution, so a random draw from the prior decodes to a
 plausible new digit: it is a generative model. Its prior here is learned with it
-(`keras_vae.MixturePrior`: 20 Gaussians that move to where the digits' codes are;
-`--prior-components 0` for the standard normal N(0, I)). A Gaussian mixture fitted to the
+(`keras_vae.MixturePrior`: 20 Gaussians with full covariances that move to where the
+digits' codes are; `--prior-components 0` for the standard normal N(0, I)) and refit by EM
+after training (`VAE.refit_prior`; `--no-refit-prior` to skip). A Gaussian mixture fitted to the
 codes after training (`keras_vae.samplers.GaussianMixtureSampler`) finds where the codes are
 for either model. A judge, a small classifier trained on the labelled real training digits
 (`keras_vae.evaluation.Judge`), reads 1,000 draws of each and the summary table says how many
