@@ -26,6 +26,7 @@ import time
 
 import keras
 import numpy as np
+from sample_judge import sample_digits_and_judge
 
 import keras_vae
 from keras_vae import data as vae_data
@@ -125,18 +126,16 @@ def main(argv=None) -> int:
     ]
 
     source = vae_data.resolve_data_source("sample")
-    train_images, train_labels = source.arrays("train")
-    test_images, test_labels = source.arrays("test")
-    judge = evaluation.Judge.fit(
-        train_images, train_labels, epochs=10, seed=args.seed,
-        validation_data=(test_images, test_labels),
-    )  # fmt: skip
+    digits = sample_digits_and_judge(args.seed)
+    test_images, judge = digits.test_images, digits.judge
     print(f"judge accuracy on the {len(test_images)} held-out digits: {judge.accuracy:.3f}")
     rows = []
     for kind, components, multiplier in args.configurations:
         vae, seconds = train(kind, components, multiplier, source, args)
         elbo = evaluation.elbo(vae, test_images, seed=args.seed, num_samples=10)
-        name = prior_name(kind, components, multiplier) + (", refit" if args.refit_prior else "")
+        name = prior_name(kind, components, multiplier)
+        if args.refit_prior and components and kind != "vamp":
+            name += ", refit"
         posterior = posterior_recognisable(vae, judge, test_images, args.seed)
         for temperature in (1.0, 0.8):
             draws = vae.sample(

@@ -17,11 +17,10 @@ import argparse
 
 import keras
 import numpy as np
+from sample_judge import sample_digits_and_judge
 from sklearn.mixture import GaussianMixture
 
 import keras_vae  # noqa: F401  (registers the classes for load_model)
-from keras_vae import data as vae_data
-from keras_vae import evaluation
 
 
 def main(argv=None) -> int:
@@ -32,13 +31,8 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
-    source = vae_data.resolve_data_source("sample")
-    train_images, train_labels = source.arrays("train")
-    test_images, test_labels = source.arrays("test")
-    judge = evaluation.Judge.fit(
-        train_images, train_labels, epochs=10, seed=args.seed,
-        validation_data=(test_images, test_labels),
-    )  # fmt: skip
+    digits = sample_digits_and_judge(args.seed)
+    train_images, test_images, judge = digits.train_images, digits.test_images, digits.judge
     vae = keras.saving.load_model(args.model, compile=False)
     z_mean, z_log_var = vae.encode(train_images)
     rng = np.random.default_rng(args.seed)
