@@ -25,7 +25,6 @@ import platform
 import time
 
 import keras
-import numpy as np
 from sample_judge import sample_digits_and_judge
 
 import keras_vae
@@ -96,9 +95,7 @@ def posterior_recognisable(vae, judge, images, seed) -> float:
     """How often the judge recognises the decoding of one posterior draw z ~ q(z | x) per
     held-out digit: what the decoder makes of codes where the encoder puts digits, the
     ceiling for draws from a prior that matched those codes."""
-    z_mean, z_log_var = vae.encode(images)
-    noise = np.random.default_rng(seed).standard_normal(z_mean.shape).astype("float32")
-    codes = z_mean + np.exp(0.5 * z_log_var) * noise
+    codes = vae.posterior_draws(images, seed=seed)
     return judge.report(vae.decode(codes), real=images).recognisable
 
 

@@ -16,7 +16,6 @@ minute on two CPU cores); prints a Markdown table.
 import argparse
 
 import keras
-import numpy as np
 from sample_judge import sample_digits_and_judge
 from sklearn.mixture import GaussianMixture
 
@@ -34,11 +33,8 @@ def main(argv=None) -> int:
     digits = sample_digits_and_judge(args.seed)
     train_images, test_images, judge = digits.train_images, digits.test_images, digits.judge
     vae = keras.saving.load_model(args.model, compile=False)
-    z_mean, z_log_var = vae.encode(train_images)
-    rng = np.random.default_rng(args.seed)
-    draws = np.concatenate(
-        [z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape) for _ in range(3)]
-    ).astype("float32")
+    z_mean, _ = vae.encode(train_images)
+    draws = vae.posterior_draws(train_images, draws_per_image=3, seed=args.seed)
 
     rows = []
     own = keras.ops.convert_to_numpy(vae.prior_log_density(draws)).mean()

@@ -282,6 +282,18 @@ def _posterior_draws(vae, images, seed, draws_per_image=3):
     ).astype("float32")
 
 
+def test_posterior_draws_are_the_reparameterized_draws_of_each_image(tiny_images):
+    vae = _vae_with_prior()
+    images = tiny_images[:5]
+    z_mean, z_log_var = vae.encode(images)
+    draws = vae.posterior_draws(images, draws_per_image=2, seed=4)
+    assert draws.shape == (10, 2) and draws.dtype == np.float32
+    noise = np.random.default_rng(4).standard_normal((2, 5, 2))
+    expected = z_mean + np.exp(0.5 * z_log_var) * noise
+    np.testing.assert_allclose(draws, expected.reshape(10, 2), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(draws, _posterior_draws(vae, images, seed=4, draws_per_image=2))
+
+
 @pytest.mark.parametrize("covariance", ["diagonal", "full"])
 def test_refit_prior_is_scikit_learns_em_from_the_prior_as_it_is(tiny_images, covariance):
     from sklearn.mixture import GaussianMixture

@@ -46,3 +46,25 @@ def prepare_output(directory, names, overwrite: bool) -> pathlib.Path:
         )
     directory.mkdir(parents=True, exist_ok=True)
     return directory
+
+
+def read_mixture(args, model, folder: pathlib.Path):
+    """The Gaussian mixture of `--mixture`, else the one `train` wrote next to the model."""
+    from keras_vae.samplers import load_sampler
+    from keras_vae_cli.parser import MIXTURE_FILE
+
+    path = pathlib.Path(args.mixture or folder / MIXTURE_FILE)
+    if not path.is_file():
+        raise CommandError(f"no mixture file at {path}; train writes one, or pass --mixture")
+    return load_sampler(path, model.latent_dim)
+
+
+def read_pools(args, model, folder: pathlib.Path):
+    """The latent pools of `--pools`, else those `train` wrote next to the model, bound to it."""
+    from keras_vae.latent import LatentPools
+    from keras_vae_cli.parser import POOLS_FILE
+
+    path = pathlib.Path(args.pools or folder / POOLS_FILE)
+    if not path.is_file():
+        raise CommandError(f"no pools file at {path}; train writes one, or pass --pools")
+    return LatentPools.load(path, model=model)

@@ -9,16 +9,12 @@ component, choice)`, so `export/run_tflite.py --label k` draws from p(z | y = k)
 
 import pathlib
 
-from keras_vae.cli.common import CommandError, load_model
+from keras_vae.cli.common import CommandError, load_model, read_mixture, read_pools
 from keras_vae.layers.class_prior import ClassConditionalPrior
-from keras_vae_cli.parser import MIXTURE_FILE, POOLS_FILE
 
 
 def generate_sampler(args, model, folder: pathlib.Path):
     """The sampler behind the `generate` signature of `--generate`, or None for none."""
-    from keras_vae.latent import LatentPools
-    from keras_vae.samplers import load_sampler
-
     source = args.generate
     prior = getattr(model, "prior", None)
     if source == "auto":
@@ -40,14 +36,8 @@ def generate_sampler(args, model, folder: pathlib.Path):
             return prior
         return model.prior_sampler()
     if source == "mixture":
-        path = pathlib.Path(args.mixture or folder / MIXTURE_FILE)
-        if not path.is_file():
-            raise CommandError(f"no mixture file at {path}; train writes one, or pass --mixture")
-        return load_sampler(path, model.latent_dim)
-    path = pathlib.Path(args.pools or folder / POOLS_FILE)
-    if not path.is_file():
-        raise CommandError(f"no pools file at {path}; train writes one, or pass --pools")
-    return LatentPools.load(path, model=model)
+        return read_mixture(args, model, folder)
+    return read_pools(args, model, folder)
 
 
 def run(args) -> None:

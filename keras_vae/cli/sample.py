@@ -2,8 +2,13 @@
 
 import pathlib
 
-from keras_vae.cli.common import CommandError, load_model, prepare_output
-from keras_vae_cli.parser import MIXTURE_FILE, POOLS_FILE
+from keras_vae.cli.common import (
+    CommandError,
+    load_model,
+    prepare_output,
+    read_mixture,
+    read_pools,
+)
 
 OUTPUT_FILES = ("samples.png", "samples.npy")
 
@@ -40,8 +45,7 @@ def pool_key(pools, text: str):
 def build_sampler(args, model, name: str, folder: pathlib.Path):
     """The `keras_vae.samplers` sampler of `--sampler`, read from the files next to the model
     where it needs one. Returns `(sampler, label)`: the class a pool draws, else `None`."""
-    from keras_vae.latent import LatentPools
-    from keras_vae.samplers import PoolSampler, PriorSampler, load_sampler
+    from keras_vae.samplers import PoolSampler, PriorSampler
 
     if name == "prior":
         temperature = 1.0 if args.temperature is None else args.temperature
@@ -54,14 +58,8 @@ def build_sampler(args, model, name: str, folder: pathlib.Path):
             return model.prior_sampler(temperature=temperature), None
         return PriorSampler(model.latent_dim, temperature=temperature), None
     if name == "mixture":
-        path = pathlib.Path(args.mixture or folder / MIXTURE_FILE)
-        if not path.is_file():
-            raise CommandError(f"no mixture file at {path}; train writes one, or pass --mixture")
-        return load_sampler(path, model.latent_dim), None
-    path = pathlib.Path(args.pools or folder / POOLS_FILE)
-    if not path.is_file():
-        raise CommandError(f"no pools file at {path}; train writes one, or pass --pools")
-    pools = LatentPools.load(path, model=model)
+        return read_mixture(args, model, folder), None
+    pools = read_pools(args, model, folder)
     key = pool_key(pools, args.pool)
     return PoolSampler(pools, key), key
 

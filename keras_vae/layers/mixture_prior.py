@@ -1,4 +1,5 @@
-"""A learned prior: a mixture of diagonal Gaussians trained jointly with the VAE."""
+"""A learned prior: a mixture of Gaussians (diagonal or full covariances) trained jointly with
+the VAE."""
 
 import keras
 import numpy as np
@@ -127,10 +128,10 @@ class MixturePrior(keras.layers.Layer):
         """`U` `(k, d, d)`, lower triangular, of each component's precision `U U^T`: the
         learned entries below the diagonal and `exp(-log_vars / 2)` on it (with
         `covariance="diagonal"`, the diagonal alone)."""
-        means, log_vars, _ = self.parameters()
-        diagonal = ops.exp(-0.5 * log_vars)
-        eye = ops.eye(self.latent_dim, dtype="float32")
-        tril = diagonal[:, :, None] * eye
+        return self._precision_tril(self.parameters()[1])
+
+    def _precision_tril(self, log_vars):
+        tril = ops.exp(-0.5 * log_vars)[:, :, None] * ops.eye(self.latent_dim, dtype="float32")
         if self.precision_offdiagonal is not None:
             below = ops.tril(ops.ones((self.latent_dim, self.latent_dim)), k=-1)
             tril = tril + self.precision_offdiagonal * below
@@ -144,7 +145,7 @@ class MixturePrior(keras.layers.Layer):
             per_component = losses.log_normal_density(z, means, log_vars)
         else:
             # log N(z | m, (U U^T)^-1) = sum_i log U_ii - |U^T (z - m)|^2 / 2 - d log(2 pi) / 2
-            whitened = ops.einsum("...kd,kde->...ke", z - means, self.precision_tril())
+            whitened = ops.einsum("...kd,kde->...ke", z - means, self._precision_tril(log_vars))
             per_component = -0.5 * ops.sum(
                 losses.LOG_2PI + log_vars + ops.square(whitened), axis=-1
             )

@@ -26,8 +26,8 @@ class VampPrior(keras.layers.Layer):
     `log_prob`. Pseudo-inputs are stored as pixel logits divided by
     `learning_rate_multiplier` (see `MixturePrior` for why) and read through
     `pseudo_inputs()`, the sigmoid of the logits: images in [0, 1]. `set_pseudo_inputs`
-    starts them from real images, which a few hundred training steps need (from noise they
-    barely move in that time; the README has the measurements).
+    starts them from real images (the README's measurements all start there; a start from
+    noise was not measured).
 
     Args:
         latent_dim: int. Size of the latent vector. Defaults to `2`.

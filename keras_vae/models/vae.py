@@ -226,6 +226,20 @@ class VAE(BaseAutoEncoder):
         eye = np.eye(self.latent_dim, dtype="float32")
         return ops.convert_to_numpy(means), scales[:, :, None] * eye, weights
 
+    def posterior_draws(self, x, draws_per_image=1, seed=None, batch_size=256):
+        """`draws_per_image` draws z ~ q(z | x) of every image, numpy float32
+        `(draws_per_image * n, d)`: the first draw of every image, then the second, ...
+        (`z_mean + exp(z_log_var / 2) * noise`, the noise from `numpy.random.default_rng(seed)`).
+        """
+        z_mean, z_log_var = self.encode(x, batch_size=batch_size)
+        rng = np.random.default_rng(seed)
+        return np.concatenate(
+            [
+                z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
+                for _ in range(draws_per_image)
+            ]
+        ).astype("float32")
+
     def refit_prior(self, x, draws_per_image=3, seed=None, max_iter=100, batch_size=256):
         """Refits a `MixturePrior` by EM to posterior draws of images `x`; returns the mean
         log-density the prior gives those draws, `{"before": ..., "after": ...}`.
@@ -255,19 +269,13 @@ class VAE(BaseAutoEncoder):
         for name, value in (("draws_per_image", draws_per_image), ("max_iter", max_iter)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{owner} expects `{name}` as an int >= 1; got {value!r}.")
-        z_mean, z_log_var = self.encode(x, batch_size=batch_size)
-        rng = np.random.default_rng(seed)
-        draws = np.concatenate(
-            [
-                z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
-                for _ in range(draws_per_image)
-            ]
-        ).astype("float32")
+        draws = self.posterior_draws(x, draws_per_image, seed=seed, batch_size=batch_size)
         prior = self.prior
         if len(draws) < prior.num_components:
             raise ValueError(
                 f"{owner} needs at least num_components={prior.num_components} posterior"
-                f" draws; got {len(draws)} ({len(z_mean)} images x {draws_per_image})."
+                f" draws; got {len(draws)} ({len(draws) // draws_per_image} images x"
+                f" {draws_per_image})."
             )
         before = float(ops.convert_to_numpy(prior.log_prob(draws)).mean())
         means, _, logits = (ops.convert_to_numpy(t) for t in prior.parameters())
