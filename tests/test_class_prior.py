@@ -250,8 +250,6 @@ def test_the_default_conditional_vae_learns_a_prior_per_class():
     assert model.prior.seed == 3
     standard = keras_vae.ConditionalVAE(num_classes=C, latent_dim=2, prior="standard_normal")
     assert standard.prior is None
-    with pytest.raises(ValueError, match="free_bits.*ClassConditionalPrior"):
-        keras_vae.ConditionalVAE(num_classes=C, latent_dim=2, free_bits=0.5)
 
 
 def test_temperature_scales_the_class_prior():

@@ -134,3 +134,17 @@ def test_schedule_continues_from_the_optimizer_step_of_a_restored_model(tiny_ima
     warmup, recorder = KLWarmup("linear", warmup_steps=8), _Recorder()
     restored.fit(tiny_images, epochs=1, batch_size=64, callbacks=[warmup, recorder], verbose=0)
     np.testing.assert_allclose(recorder.weights, [warmup.weight_at(s) for s in range(4, 8)])
+
+
+@pytest.mark.parametrize("floor", ["below", "above"])
+def test_free_bits_floor_the_whole_code_with_a_learned_prior(tiny_images, floor):
+    """With a learned prior the KL does not split per dimension: the objective's KL term is
+    max(mean over the batch of the estimated KL, lambda * latent_dim)."""
+    x = tiny_images[:64]
+    free_bits = 1e-4 if floor == "below" else 100.0
+    model = _vae(prior=keras_vae.MixturePrior(4, num_components=3, seed=0), free_bits=free_bits)
+    objective, per_example = model.compute_losses(x)
+    kl_term = float(objective) - float(np.mean(per_example["reconstruction_loss"]))
+    estimated = float(np.mean(per_example["kl_loss"]))
+    assert kl_term == pytest.approx(max(estimated, free_bits * 4), rel=1e-4)
+    assert (kl_term > estimated + 1) == (floor == "above")

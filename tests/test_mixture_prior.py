@@ -154,8 +154,6 @@ def test_saves_and_loads_with_identical_outputs(tiny_images, tmp_path):
 def test_bad_priors_are_refused():
     with pytest.raises(ValueError, match="latent_dim 4 .*latent_dim 3"):
         keras_vae.VAE(latent_dim=4, prior=keras_vae.MixturePrior(3))
-    with pytest.raises(ValueError, match="free_bits"):
-        keras_vae.VAE(latent_dim=3, prior=keras_vae.MixturePrior(3), free_bits=0.5)
     with pytest.raises(ValueError, match="MixturePrior.*got str"):
         keras_vae.VAE(latent_dim=3, prior="mixture")
     with pytest.raises(ValueError, match="num_components.*got 0"):

@@ -62,7 +62,7 @@ class ConditionalVAE(VAE):
             `ClassConditionalPrior` or `MixturePrior` of your own. Files saved before this
             argument existed load with N(0, I). Defaults to `"class_conditional"`.
         **kwargs: the other arguments of `VAE` (`beta`, `likelihood`, `gaussian_variance`,
-            `free_bits` (with the prior N(0, I) only), `seed`).
+            `free_bits`, `seed`).
 
     Example:
     ```python

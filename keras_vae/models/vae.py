@@ -65,7 +65,8 @@ class VAE(BaseAutoEncoder):
             the variance of the Gaussian likelihood. Defaults to `"learned"`.
         free_bits: float. A floor, in nats, on the batch-mean KL of each latent dimension in
             the objective (the reported `kl_loss` stays the true KL). Defaults to `0.0`.
-            Needs the standard normal prior (the KL splits per dimension only there).
+            With a learned prior the KL does not split per dimension, so the floor is on the
+            batch-mean KL of the whole code: `free_bits * latent_dim` nats.
         prior: None, `MixturePrior` or `VampPrior`. The prior p(z): None for N(0, I) (the
             KL term in closed form), or a learned prior trained with the model (the KL term
             estimated from the posterior sample): a mixture of free Gaussians, or the
@@ -95,11 +96,6 @@ class VAE(BaseAutoEncoder):
         prior = _prior_layer(
             prior, latent_dim, self.is_conditional, type(self).__name__, input_shape
         )
-        if prior is not None and free_bits > 0:
-            raise ValueError(
-                f"{type(self).__name__} takes `free_bits` only with the standard normal prior"
-                f" (prior=None); got free_bits={free_bits!r} with a {type(prior).__name__}."
-            )
         # Kept outside Keras's tracking until `build`, which runs inside the base constructor
         # and is the last moment a sub-layer may be added.
         object.__setattr__(self, "_prior_argument", prior)
@@ -138,7 +134,8 @@ class VAE(BaseAutoEncoder):
 
         Returns `(objective, {"loss", "reconstruction_loss", "kl_loss"})`: the objective is
         the batch mean of `reconstruction + beta * kl_weight * kl` (with the free-bits floor
-        on the KL when set); the dict holds per-example values with the true KL (exact for
+        on the KL when set: per dimension for N(0, I), on the whole code for a learned
+        prior); the dict holds per-example values with the true KL (exact for
         the standard normal prior and a `ClassConditionalPrior` of one Gaussian per class;
         for a mixture prior the estimate at the sample `z`, which is then required).
         `condition` is the one-hot label a class-conditional prior needs.
@@ -146,7 +143,10 @@ class VAE(BaseAutoEncoder):
         reconstruction = -self.reconstruction_log_likelihood(images, decoder_output)
         if self.prior is not None:
             kl = self.prior_kl(z_mean, z_log_var, z, condition)
-            objective = ops.mean(reconstruction) + self.beta * self.kl_weight * ops.mean(kl)
+            kl_objective = ops.mean(kl)
+            if self.free_bits > 0:
+                kl_objective = ops.maximum(kl_objective, self.free_bits * self.latent_dim)
+            objective = ops.mean(reconstruction) + self.beta * self.kl_weight * kl_objective
             return objective, {
                 "loss": reconstruction + self.beta * kl,
                 "reconstruction_loss": reconstruction,
