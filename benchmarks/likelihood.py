@@ -30,7 +30,12 @@ import tensorflow as tf
 
 import keras_vae
 from keras_vae import data, evaluation
-from keras_vae.models.recommended import RECOMMENDED_PRIOR_COMPONENTS, recommended_vae
+from keras_vae.models.recommended import (
+    RECOMMENDED_ACTIVATION,
+    RECOMMENDED_EMA_MOMENTUM,
+    RECOMMENDED_PRIOR_COMPONENTS,
+    recommended_vae,
+)
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -43,6 +48,10 @@ SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
 # the same networks with the standard normal prior (`prior_components=0`); "recommended
 # diagonal": with a mixture of diagonal Gaussians (its prior before this round's full ones).
 # "recommended refit": `recommended` with its prior refit by EM after training (`refit_prior`).
+# All of them train with the recommended optimizer (Adam with averaged weights), except
+# "recommended plain": the recommended networks without residual blocks, learned prior, plain
+# Adam (what `recommended_vae()` was before residual blocks and averaging); "... without
+# averaging" and "... without residual blocks" leave out one of the two.
 MODELS = (
     "reference",
     "default",
@@ -50,6 +59,9 @@ MODELS = (
     "recommended N(0, I)",
     "recommended diagonal",
     "recommended refit",
+    "recommended plain",
+    "recommended without averaging",
+    "recommended without residual blocks",
 )
 TEST_BINARIZATION_SEED = 1
 
@@ -87,6 +99,13 @@ def build(name: str, latent_dim: int, seed: int):
         model = keras_vae.VAE(latent_dim=latent_dim, seed=seed)
         model.compile()
         return model, model
+    averaged = keras_vae.recommended_optimizer(RECOMMENDED_EMA_MOMENTUM)
+    if name == "recommended plain":
+        return compiled(plain_recommended(latent_dim, seed), keras_vae.recommended_optimizer())
+    if name == "recommended without residual blocks":
+        return compiled(plain_recommended(latent_dim, seed), averaged)
+    if name == "recommended without averaging":
+        return compiled(recommended_vae(latent_dim, seed=seed), keras_vae.recommended_optimizer())
     options = {"prior_components": 0} if name == "recommended N(0, I)" else {}
     if name == "recommended diagonal":
         options = {
@@ -94,9 +113,30 @@ def build(name: str, latent_dim: int, seed: int):
                 latent_dim, num_components=RECOMMENDED_PRIOR_COMPONENTS, seed=seed
             )
         }
-    model = recommended_vae(latent_dim=latent_dim, seed=seed, **options)
-    model.compile()
+    return compiled(recommended_vae(latent_dim=latent_dim, seed=seed, **options), averaged)
+
+
+def compiled(model, optimizer):
+    model.compile(optimizer=optimizer)
     return model, model
+
+
+def plain_recommended(latent_dim: int, seed: int) -> keras_vae.VAE:
+    """`recommended_vae()` without its residual blocks (the previous recommended networks)."""
+    shape = (28, 28, 1)
+    return keras_vae.VAE(
+        encoder=keras_vae.Encoder(
+            latent_dim, shape, activation=RECOMMENDED_ACTIVATION, name="encoder"
+        ),
+        decoder=keras_vae.Decoder(
+            latent_dim, shape, activation=RECOMMENDED_ACTIVATION, name="decoder"
+        ),
+        latent_dim=latent_dim,
+        seed=seed,
+        prior=keras_vae.MixturePrior(
+            latent_dim, num_components=RECOMMENDED_PRIOR_COMPONENTS, seed=seed, covariance="full"
+        ),
+    )
 
 
 def full_mnist_status() -> str:
