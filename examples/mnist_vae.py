@@ -74,7 +74,9 @@ LATENT_DIM = 16
 EPOCHS = 20
 KL_WARMUP_STEPS = 500
 BINARIZE = "dynamic"
-MIXTURE_COMPONENTS = 20
+# 40 Gaussians: 87.0% and 87.2% of the VAE + mixture draws recognised for the demo's models
+# of seeds 1 and 3, against 84.8% and 83.7% with 20 (README, The MNIST example).
+MIXTURE_COMPONENTS = 40
 PRIOR_COMPONENTS = 20
 PRIOR_COVARIANCE = "full"
 JUDGE_EPOCHS = 10
