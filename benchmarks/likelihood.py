@@ -99,13 +99,13 @@ def build(name: str, latent_dim: int, seed: int):
         model = keras_vae.VAE(latent_dim=latent_dim, seed=seed)
         model.compile()
         return model, model
-    averaged = keras_vae.recommended_optimizer(RECOMMENDED_EMA_MOMENTUM)
     if name == "recommended plain":
         return compiled(plain_recommended(latent_dim, seed), keras_vae.recommended_optimizer())
-    if name == "recommended without residual blocks":
-        return compiled(plain_recommended(latent_dim, seed), averaged)
     if name == "recommended without averaging":
         return compiled(recommended_vae(latent_dim, seed=seed), keras_vae.recommended_optimizer())
+    averaged = keras_vae.recommended_optimizer(RECOMMENDED_EMA_MOMENTUM)
+    if name == "recommended without residual blocks":
+        return compiled(plain_recommended(latent_dim, seed), averaged)
     options = {"prior_components": 0} if name == "recommended N(0, I)" else {}
     if name == "recommended diagonal":
         options = {

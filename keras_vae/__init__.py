@@ -34,8 +34,9 @@ from keras_vae.layers.sampling import Sampling  # noqa: E402
 from keras_vae.layers.upsampling import NearestUpsampling  # noqa: E402
 from keras_vae.layers.vamp_prior import VampPrior  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
-from keras_vae.models.base import BaseAutoEncoder, recommended_optimizer  # noqa: E402
+from keras_vae.models.base import BaseAutoEncoder  # noqa: E402
 from keras_vae.models.conditional_vae import ConditionalVAE  # noqa: E402
+from keras_vae.models.optimizer import recommended_optimizer  # noqa: E402
 from keras_vae.models.vae import VAE  # noqa: E402
 
 __version__ = "0.1.0"
