@@ -109,7 +109,11 @@ def measure(
         prior = keras_vae.MixturePrior(latent_dim, num_components=prior_components, seed=args.seed)
     if class_prior:
         prior = keras_vae.ClassConditionalPrior(
-            latent_dim, NUM_CLASSES, num_components=class_prior, seed=args.seed
+            latent_dim,
+            NUM_CLASSES,
+            num_components=class_prior,
+            learning_rate_multiplier=args.class_prior_multiplier,
+            seed=args.seed,
         )
     model = keras_vae.ConditionalVAE(
         num_classes=NUM_CLASSES,
@@ -181,6 +185,12 @@ def main(argv=None) -> int:
         nargs="+",
         default=[0],
         help="0 for none, k for a learned ClassConditionalPrior of k Gaussians per class",
+    )
+    parser.add_argument(
+        "--class-prior-multiplier",
+        type=float,
+        default=20.0,
+        help="the ClassConditionalPrior's learning_rate_multiplier (its default: 20)",
     )
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--batch-size", type=int, default=128)

@@ -240,13 +240,16 @@ def test_bad_priors_are_refused():
         model.prior_latents(4, labels=[0, 1])
 
 
-def test_the_default_conditional_vae_learns_a_prior_per_class():
-    from keras_vae.models.conditional_vae import CLASS_PRIOR_COMPONENTS
-
-    model = keras_vae.ConditionalVAE(num_classes=C, latent_dim=2, architecture="dense", seed=3)
+@pytest.mark.parametrize("latent_dim, components", [(1, 1), (2, 1), (3, 10), (16, 10)])
+def test_the_default_conditional_vae_learns_a_prior_per_class(latent_dim, components):
+    # One Gaussian per class for codes of up to two dimensions, a mixture of ten above.
+    model = keras_vae.ConditionalVAE(
+        num_classes=C, latent_dim=latent_dim, architecture="dense", seed=3
+    )
     assert model.label_injection == "input"
     assert isinstance(model.prior, keras_vae.ClassConditionalPrior)
-    assert (model.prior.num_classes, model.prior.num_components) == (C, CLASS_PRIOR_COMPONENTS)
+    assert (model.prior.num_classes, model.prior.num_components) == (C, components)
+    assert model.prior.latent_dim == latent_dim
     assert model.prior.seed == 3
     standard = keras_vae.ConditionalVAE(num_classes=C, latent_dim=2, prior="standard_normal")
     assert standard.prior is None

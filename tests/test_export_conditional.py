@@ -14,6 +14,7 @@ from keras_vae import cli, export
 from keras_vae.export.inputs import grid_layout
 from keras_vae.export.report import ExportReport, psnr
 from keras_vae.export.targets import CHOICE_LEVELS
+from keras_vae.models.conditional_vae import CLASS_PRIOR_COMPONENTS
 from keras_vae.samplers import GaussianMixtureSampler
 
 LATENT_DIM = 2
@@ -35,7 +36,7 @@ ALLOWED_OPS = {
 }
 
 
-def tiny_cvae(seed=2, upsampling="transpose"):
+def tiny_cvae(seed=2, upsampling="transpose", prior="class_conditional"):
     """A ConditionalVAE with small networks of the default shape: [z, one_hot] -> logits.
 
     `upsampling` is the package Decoder's; `"upsampling2d"` swaps in Keras's own
@@ -74,7 +75,12 @@ def tiny_cvae(seed=2, upsampling="transpose"):
     outputs = [keras.layers.Dense(LATENT_DIM, name=n)(hidden) for n in ("z_mean", "z_log_var")]
     encoder = keras.Model([images, labels_in], outputs, name="encoder")
     return keras_vae.ConditionalVAE(
-        encoder=encoder, decoder=decoder, num_classes=NUM_CLASSES, latent_dim=LATENT_DIM, seed=seed
+        encoder=encoder,
+        decoder=decoder,
+        num_classes=NUM_CLASSES,
+        latent_dim=LATENT_DIM,
+        prior=prior,
+        seed=seed,
     )
 
 
@@ -309,8 +315,12 @@ def test_keras_vae_export_command_on_a_conditional_model(cvae, tmp_path, capsys)
 
 @pytest.fixture(scope="module")
 def prior_cvae():
-    """A conditional VAE whose class prior has distinct components and unequal weights."""
-    model = tiny_cvae(seed=3)
+    """A conditional VAE whose class prior has distinct components and unequal weights (the
+    default prior has one Gaussian per class at this latent size: this one has several)."""
+    prior = keras_vae.ClassConditionalPrior(
+        LATENT_DIM, NUM_CLASSES, num_components=CLASS_PRIOR_COMPONENTS, seed=3
+    )
+    model = tiny_cvae(seed=3, prior=prior)
     prior = model.prior
     c, k = prior.num_classes, prior.num_components
     rng = np.random.default_rng(4)

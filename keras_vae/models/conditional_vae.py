@@ -17,8 +17,19 @@ from keras_vae.models.conditional_networks import (
 )
 from keras_vae.models.vae import VAE
 
-# The default prior: this many Gaussians per class (`ClassConditionalPrior`).
+# The default prior's Gaussians per class (`ClassConditionalPrior`): a mixture for codes of
+# more than SMALL_CODE dimensions, which carry the digit as well as the style (with one
+# Gaussian per class a latent-16 model followed its label only 90.5% of the time); one
+# Gaussian for smaller codes, which leave the digit to the label: there the KL term is in
+# closed form, and over four seeds at latent 2 the test NLL was 0.58 nats better than with
+# ten and 0.43 better than with N(0, I) (`benchmarks/conditional.py`, in the README).
 CLASS_PRIOR_COMPONENTS = 10
+SMALL_CODE = 2
+
+
+def default_class_prior_components(latent_dim):
+    """Gaussians per class of `ConditionalVAE`'s default prior for a code of `latent_dim`."""
+    return 1 if latent_dim <= SMALL_CODE else CLASS_PRIOR_COMPONENTS
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -57,9 +68,10 @@ class ConditionalVAE(VAE):
             class). With the prior per class `"input"` follows the label as often and gives
             the better likelihood. Defaults to `"input"`.
         prior: `"class_conditional"`, None or a prior layer. `"class_conditional"` is a
-            `ClassConditionalPrior` of `CLASS_PRIOR_COMPONENTS` Gaussians per class, seeded
-            with `seed`; None (or `"standard_normal"`) the prior N(0, I); or a
-            `ClassConditionalPrior` or `MixturePrior` of your own. Files saved before this
+            `ClassConditionalPrior` seeded with `seed`, of one Gaussian per class for a code
+            of up to 2 dimensions and `CLASS_PRIOR_COMPONENTS` (10) for a larger one; None
+            (or `"standard_normal"`) the prior N(0, I); or a `ClassConditionalPrior` or
+            `MixturePrior` of your own. Files saved before this
             argument existed load with N(0, I). Defaults to `"class_conditional"`.
         **kwargs: the other arguments of `VAE` (`beta`, `likelihood`, `gaussian_variance`,
             `free_bits`, `seed`).
@@ -98,7 +110,7 @@ class ConditionalVAE(VAE):
             prior = ClassConditionalPrior(
                 latent_dim,
                 num_classes,
-                num_components=CLASS_PRIOR_COMPONENTS,
+                num_components=default_class_prior_components(latent_dim),
                 seed=kwargs.get("seed"),
             )
         input_shape = tuple(int(d) for d in input_shape)
