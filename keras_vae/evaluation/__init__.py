@@ -1,5 +1,6 @@
 """Honest numbers for trained models: the ELBO and the importance-weighted log-likelihood,
-which latent dimensions are in use, anomaly scores, and a judge of generated images.
+which latent dimensions are in use, anomaly scores, a judge of generated images, and how
+close generated images come to the training images.
 
 Example:
 ```python
@@ -13,6 +14,7 @@ scores = evaluation.anomaly_scores(vae, x_new)    # higher = less like the train
 judge = evaluation.Judge.fit(x_train, y_train, seed=0)
 report = judge.report(vae.sample(1000, seed=0), real=x_test)
 print(report.recognisable, report.frechet, report.frechet_floor)
+copies = evaluation.nearest_neighbour_distances(vae.sample(500, seed=0), x_train)
 ```
 """
 
@@ -31,6 +33,7 @@ from keras_vae.evaluation.latent_statistics import (
     latent_statistics,
 )
 from keras_vae.evaluation.likelihood import MAX_DECODED_PER_CHUNK, elbo, log_likelihood
+from keras_vae.evaluation.memorisation import nearest_neighbour_distances
 
 __all__ = [
     "ACTIVE_UNIT_THRESHOLD",
@@ -49,5 +52,6 @@ __all__ = [
     "kl_per_dimension",
     "latent_statistics",
     "log_likelihood",
+    "nearest_neighbour_distances",
     "roc_auc",
 ]
