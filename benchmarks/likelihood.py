@@ -87,8 +87,9 @@ def training_input(images: np.ndarray, binarization: str, batch_size: int, seed:
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def build(name: str, latent_dim: int, seed: int):
-    """(model to fit, VAE to evaluate) for one entry of MODELS."""
+def build(name: str, latent_dim: int, seed: int, ema_momentum: float = RECOMMENDED_EMA_MOMENTUM):
+    """(model to fit, VAE to evaluate) for one entry of MODELS; the rows with averaged
+    weights average with `ema_momentum`."""
     keras.utils.set_random_seed(seed)
     if name == "reference":
         reference = ReferenceVAE(latent_dim, seed=seed)
@@ -103,7 +104,7 @@ def build(name: str, latent_dim: int, seed: int):
         return compiled(plain_recommended(latent_dim, seed), keras_vae.recommended_optimizer())
     if name == "recommended without averaging":
         return compiled(recommended_vae(latent_dim, seed=seed), keras_vae.recommended_optimizer())
-    averaged = keras_vae.recommended_optimizer(RECOMMENDED_EMA_MOMENTUM)
+    averaged = keras_vae.recommended_optimizer(ema_momentum)
     if name == "recommended without residual blocks":
         return compiled(plain_recommended(latent_dim, seed), averaged)
     options = {"prior_components": 0} if name == "recommended N(0, I)" else {}
@@ -160,6 +161,7 @@ def run(
     num_samples: int = 1000,
     binarization: str = "static",
     seed: int = 0,
+    ema_momentum: float = RECOMMENDED_EMA_MOMENTUM,
 ) -> dict | None:
     x_test = load_test_images(test_images)
     if x_test is None:
@@ -171,7 +173,7 @@ def run(
     rows = []
     for latent_dim in latent_dims:
         for name in models:
-            fitted, scored = build(name, latent_dim, seed)
+            fitted, scored = build(name, latent_dim, seed, ema_momentum)
             start = time.perf_counter()
             history = fitted.fit(
                 training_input(x_train, binarization, batch_size, seed),
@@ -226,6 +228,7 @@ def run(
             "test_images": int(len(x_test)),
             "num_samples": num_samples,
             "seed": seed,
+            "ema_momentum": ema_momentum,
         },
         "full_mnist_tfds": full_mnist_status(),
         "machine": machine(),
@@ -267,6 +270,12 @@ def main(argv=None) -> dict | None:
     parser.add_argument("--num-samples", type=int, default=1000)
     parser.add_argument("--binarization", choices=("static", "dynamic"), default="static")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--ema-momentum",
+        type=float,
+        default=RECOMMENDED_EMA_MOMENTUM,
+        help="the weight average's momentum for the rows with averaged weights",
+    )
     args = parser.parse_args(argv)
     result = run(
         epochs=args.epochs,
@@ -277,6 +286,7 @@ def main(argv=None) -> dict | None:
         num_samples=args.num_samples,
         binarization=args.binarization,
         seed=args.seed,
+        ema_momentum=args.ema_momentum,
     )
     if result is None:
         return None

@@ -198,7 +198,7 @@ def training_callbacks(model, data: Data, args, log_dir: pathlib.Path) -> list:
 
 def train(model, data: Data, args, log_dir: pathlib.Path):
     """Fits `model` with TensorBoard logging and returns its `History.history`."""
-    model.compile()
+    model.compile(optimizer=keras_vae.recommended_optimizer(args.ema_momentum))
     callbacks = training_callbacks(model, data, args, log_dir)
     print(f"\nTraining the {type(model).__name__} ({args.epochs} epochs)")
     history = model.fit(
@@ -444,6 +444,13 @@ def parse_args(argv):
         help="after training, refit the learned prior by EM to posterior draws of the training"
         " digits (VAE.refit_prior). Default: on.",
     )
+    parser.add_argument(
+        "--ema-momentum",
+        type=float,
+        default=None,
+        help="train both models with averaged weights (keras_vae.recommended_optimizer), the"
+        " average's momentum in (0, 1). Default: none, plain Adam.",
+    )
     parser.add_argument("--export", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--quick", action="store_true", help="1 epoch on a small subset")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
@@ -455,6 +462,8 @@ def parse_args(argv):
         parser.error("--resume needs --output-dir: the folder of the interrupted run.")
     if args.kl_warmup < 0:
         parser.error(f"--kl-warmup expects a number of steps >= 0; got {args.kl_warmup}.")
+    if args.ema_momentum is not None and not 0 < args.ema_momentum < 1:
+        parser.error(f"--ema-momentum expects a number in (0, 1); got {args.ema_momentum}.")
     if args.binarize == "none":
         args.binarize = None
     if args.quick:

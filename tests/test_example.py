@@ -119,7 +119,12 @@ def test_air_gapped_run_from_idx_files_with_a_larger_latent_space(example, tmp_p
     write_idx_split(data_dir, "test", images[5::50], labels[5::50])
     out = tmp_path / "run"
     argv = ["--quick", "--quiet", "--no-export", "--latent-dim", "2", "--dataset", "mnist"]
+    argv += ["--ema-momentum", "0.9"]
     assert example.main([*argv, "--data-dir", str(data_dir), "--output-dir", str(out)]) == 0
+    # Both models trained with averaged weights.
+    for name in ("vae", "autoencoder"):
+        optimizer = keras_vae.load_model(out / f"{name}.keras").optimizer
+        assert optimizer.use_ema and optimizer.ema_momentum == 0.9, name
     # A 2-D latent space gets its manifold grid; no export asked for.
     for name in [*FIGURES, "latent_manifold.png"]:
         assert (out / name).stat().st_size > 0, name
@@ -177,6 +182,7 @@ def test_bad_numbers_are_rejected(example, capsys):
         (["--beta", "-1"], "--beta"),
         (["--kl-warmup", "-5"], "--kl-warmup"),
         (["--binarize", "static"], "--binarize"),
+        (["--ema-momentum", "1"], "--ema-momentum"),
     ]
     for argv, name in cases:
         with pytest.raises(SystemExit):
