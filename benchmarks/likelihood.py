@@ -31,7 +31,6 @@ import tensorflow as tf
 import keras_vae
 from keras_vae import data, evaluation
 from keras_vae.models.recommended import (
-    RECOMMENDED_ACTIVATION,
     RECOMMENDED_EMA_MOMENTUM,
     RECOMMENDED_PRIOR_COMPONENTS,
     recommended_vae,
@@ -101,12 +100,15 @@ def build(name: str, latent_dim: int, seed: int, ema_momentum: float = RECOMMEND
         model.compile()
         return model, model
     if name == "recommended plain":
-        return compiled(plain_recommended(latent_dim, seed), keras_vae.recommended_optimizer())
+        return compiled(
+            recommended_vae(latent_dim, seed=seed, residual=False),
+            keras_vae.recommended_optimizer(),
+        )
     if name == "recommended without averaging":
         return compiled(recommended_vae(latent_dim, seed=seed), keras_vae.recommended_optimizer())
     averaged = keras_vae.recommended_optimizer(ema_momentum)
     if name == "recommended without residual blocks":
-        return compiled(plain_recommended(latent_dim, seed), averaged)
+        return compiled(recommended_vae(latent_dim, seed=seed, residual=False), averaged)
     options = {"prior_components": 0} if name == "recommended N(0, I)" else {}
     if name == "recommended diagonal":
         options = {
@@ -120,24 +122,6 @@ def build(name: str, latent_dim: int, seed: int, ema_momentum: float = RECOMMEND
 def compiled(model, optimizer):
     model.compile(optimizer=optimizer)
     return model, model
-
-
-def plain_recommended(latent_dim: int, seed: int) -> keras_vae.VAE:
-    """`recommended_vae()` without its residual blocks (the previous recommended networks)."""
-    shape = (28, 28, 1)
-    return keras_vae.VAE(
-        encoder=keras_vae.Encoder(
-            latent_dim, shape, activation=RECOMMENDED_ACTIVATION, name="encoder"
-        ),
-        decoder=keras_vae.Decoder(
-            latent_dim, shape, activation=RECOMMENDED_ACTIVATION, name="decoder"
-        ),
-        latent_dim=latent_dim,
-        seed=seed,
-        prior=keras_vae.MixturePrior(
-            latent_dim, num_components=RECOMMENDED_PRIOR_COMPONENTS, seed=seed, covariance="full"
-        ),
-    )
 
 
 def full_mnist_status() -> str:

@@ -29,6 +29,19 @@ def test_recommended_vae_uses_the_documented_networks_and_trains(tiny_images):
     assert np.isfinite(history["loss"][0])
 
 
+def test_recommended_vae_without_residual_blocks():
+    model = keras_vae.recommended_vae(latent_dim=4, seed=0, residual=False)
+    assert not model.encoder.residual and not model.decoder.residual
+    for network in (model.encoder, model.decoder):
+        kinds = {type(layer).__name__ for layer in network.hidden_layers}
+        assert "ResidualBlock" not in kinds
+    # Everything else is the recommended configuration.
+    assert model.decoder.activation == RECOMMENDED_ACTIVATION
+    assert model.decoder.upsampling == "resize"
+    assert model.prior.num_components == RECOMMENDED_PRIOR_COMPONENTS
+    assert model.prior.covariance == "full"
+
+
 def test_recommended_vae_round_trips_like_any_vae(tiny_images, tmp_path):
     model = keras_vae.recommended_vae(latent_dim=3, seed=1, beta=0.5)
     path = tmp_path / "recommended.keras"

@@ -30,6 +30,7 @@ def recommended_vae(
     input_shape: tuple = (28, 28, 1),
     seed: int | None = None,
     prior_components: int = RECOMMENDED_PRIOR_COMPONENTS,
+    residual: bool = RECOMMENDED_RESIDUAL,
     **kwargs,
 ) -> VAE:
     """A `VAE` with the networks that gave the best test log-likelihood in the benchmarks.
@@ -49,6 +50,9 @@ def recommended_vae(
         seed: int or None. Seed of the sampling layer and the prior. Defaults to `None`.
         prior_components: int >= 0. Gaussians of the learned prior; 0 for the standard
             normal N(0, I). Defaults to `20`. A `prior=` argument takes precedence.
+        residual: bool. The residual blocks; `False` trains in half the time, at a test
+            NLL of 89.81 nats against 87.93 with averaged weights (README, Test
+            log-likelihood). Defaults to `True`.
         **kwargs: further `VAE` arguments (`beta`, `likelihood`, `free_bits`, `name`...).
 
     Example:
@@ -68,7 +72,7 @@ def recommended_vae(
         latent_dim=latent_dim,
         input_shape=input_shape,
         activation=RECOMMENDED_ACTIVATION,
-        residual=RECOMMENDED_RESIDUAL,
+        residual=residual,
         name="encoder",
     )
     decoder = Decoder(
@@ -76,7 +80,7 @@ def recommended_vae(
         output_shape=input_shape,
         activation=RECOMMENDED_ACTIVATION,
         upsampling="resize",
-        residual=RECOMMENDED_RESIDUAL,
+        residual=residual,
         name="decoder",
     )
     components = prior_components
