@@ -62,7 +62,9 @@ def write_results(name: str, rows: list, *, notes: str = "", extra: dict | None 
         extra: dict or None. Any further fields to store beside the rows.
     """
     if not rows or not all(isinstance(row, dict) for row in rows):
-        raise ValueError(f"write_results() expects `rows` as a non-empty list of dicts; got {rows!r}.")
+        raise ValueError(
+            f"write_results() expects `rows` as a non-empty list of dicts; got {rows!r}."
+        )
     RESULTS.mkdir(parents=True, exist_ok=True)
     document = {
         "format": FORMAT,
