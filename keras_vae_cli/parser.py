@@ -11,6 +11,8 @@ from keras_vae_cli.arguments import (
 )
 
 MODEL_TYPES = ("vae", "cvae", "autoencoder")
+# The run-folder layout of `keras_vae.run_folder`, repeated for the help text: importing the
+# package would import TensorFlow before `--help` answers (a test keeps the two equal).
 MODEL_FILE = "model.keras"
 POOLS_FILE = "pools.npz"
 MIXTURE_FILE = "mixture.json"
@@ -187,4 +189,11 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in (_add_train, _add_evaluate, _add_sample, _add_export):
         add(commands)
+    for command in commands.choices.values():
+        command.add_argument(
+            "--verbose",
+            action="store_true",
+            help="Show TensorFlow's start-up lines and the converter's and runtime's own output"
+            " (hidden by default; so are they when TF_CPP_MIN_LOG_LEVEL is set).",
+        )
     return parser

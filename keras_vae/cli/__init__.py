@@ -19,11 +19,13 @@ with status 1 (2 for bad usage).
 """
 
 from keras_vae.cli.common import CommandError, load_model, prepare_output, resolve_data
+from keras_vae.run_folder import HISTORY_FILE, MIXTURE_FILE, MODEL_FILE, POOLS_FILE
 from keras_vae_cli import add_data_arguments, add_training_arguments, build_parser, main
 from keras_vae_cli.arguments import non_negative_float, positive_int
-from keras_vae_cli.parser import MIXTURE_FILE, MODEL_FILE, MODEL_TYPES, POOLS_FILE
+from keras_vae_cli.parser import MODEL_TYPES
 
 __all__ = [
+    "HISTORY_FILE",
     "MIXTURE_FILE",
     "MODEL_FILE",
     "MODEL_TYPES",

@@ -4,7 +4,7 @@ errors."""
 import pathlib
 
 from keras_vae import data as vae_data
-from keras_vae import saving
+from keras_vae import run_folder, saving
 
 
 class CommandError(Exception):
@@ -49,22 +49,16 @@ def prepare_output(directory, names, overwrite: bool) -> pathlib.Path:
 
 
 def read_mixture(args, model, folder: pathlib.Path):
-    """The Gaussian mixture of `--mixture`, else the one `train` wrote next to the model."""
-    from keras_vae.samplers import load_sampler
-    from keras_vae_cli.parser import MIXTURE_FILE
-
-    path = pathlib.Path(args.mixture or folder / MIXTURE_FILE)
-    if not path.is_file():
-        raise CommandError(f"no mixture file at {path}; train writes one, or pass --mixture")
-    return load_sampler(path, model.latent_dim)
+    """The Gaussian mixture of `--mixture`, else the run folder's (`keras_vae.run_folder`)."""
+    try:
+        return run_folder.read_mixture(folder, model, path=args.mixture)
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from None
 
 
 def read_pools(args, model, folder: pathlib.Path):
-    """The latent pools of `--pools`, else those `train` wrote next to the model, bound to it."""
-    from keras_vae.latent import LatentPools
-    from keras_vae_cli.parser import POOLS_FILE
-
-    path = pathlib.Path(args.pools or folder / POOLS_FILE)
-    if not path.is_file():
-        raise CommandError(f"no pools file at {path}; train writes one, or pass --pools")
-    return LatentPools.load(path, model=model)
+    """The latent pools of `--pools`, else the run folder's, bound to the model."""
+    try:
+        return run_folder.read_pools(folder, model, path=args.pools)
+    except FileNotFoundError as error:
+        raise CommandError(str(error)) from None

@@ -50,6 +50,7 @@ def run(args) -> None:
         "seed": args.seed,
         "uint8_output": args.uint8_output,
         "c_array": args.c_array,
+        "verbose": 2 if args.verbose else 1,
     }
     if args.formats:
         kwargs["formats"] = tuple(args.formats)

@@ -1,14 +1,10 @@
 """`keras-vae train`: fit a model, then save it with its latent pools and mixture."""
 
-import json
-
-import numpy as np
-
+from keras_vae import run_folder
 from keras_vae.cli.common import CommandError, prepare_output, resolve_data
-from keras_vae_cli.parser import MIXTURE_FILE, MODEL_FILE, POOLS_FILE
+from keras_vae.run_folder import HISTORY_FILE, MIXTURE_FILE, MODEL_FILE, POOLS_FILE
 
 SAMPLES_FILE = "samples.png"
-HISTORY_FILE = "history.json"
 
 
 def build_model(args, input_shape, num_classes: int):
@@ -59,18 +55,14 @@ def training_callbacks(args, output):
     return callbacks
 
 
-def save_pools(model, source, images, labels, path) -> str:
-    """Writes the latent pool of each class, keyed by the class names where the data has them
-    (`--pool dog`) and by the labels otherwise (`--pool 7`); a conditional model keeps the
-    labels, which its decoder takes. Returns what was written, for the summary line."""
-    from keras_vae.latent import LatentPools
-
+def save_pools(model, source, images, labels, folder) -> str:
+    """Writes the latent pool of each class (`run_folder.write_pools`); returns what was
+    written, for the summary line."""
     if not source.labelled:
         return f"no {POOLS_FILE} (the data has no classes)"
-    keys = labels
-    if source.class_names is not None and not model.is_conditional:
-        keys = np.asarray(source.class_names)[labels]
-    LatentPools.fit(model, images, keys).save(path, overwrite=True)
+    run_folder.write_pools(
+        model, images, labels, folder, class_names=source.class_names, overwrite=True
+    )
     return POOLS_FILE
 
 
@@ -82,7 +74,6 @@ def run(args) -> None:
     import keras
 
     import keras_vae
-    from keras_vae import saving
     from keras_vae.images import save_image_grid
     from keras_vae.samplers import GaussianMixtureSampler
 
@@ -107,8 +98,8 @@ def run(args) -> None:
         )
     except keras_vae.NonFiniteLossError as error:
         raise CommandError(str(error)) from None
-    saving.save_model(model, output / MODEL_FILE, overwrite=True)
-    pools = save_pools(model, source, images, labels, output / POOLS_FILE)
+    run_folder.write_model(model, output, overwrite=True)
+    pools = save_pools(model, source, images, labels, output)
     mixture = GaussianMixtureSampler.fit(
         model,
         images,
@@ -116,9 +107,11 @@ def run(args) -> None:
         n_components=min(args.mixture_components, len(images)),
         seed=args.seed,
     )
-    mixture.save(output / MIXTURE_FILE, overwrite=True)
+    run_folder.write_mixture(mixture, output, overwrite=True)
     # A conditional model draws the classes in turn: 0, 1, ..., 9, 0, ...
     save_image_grid(model.sample(64, seed=args.seed), output / SAMPLES_FILE)
-    record = json.dumps(history.history, indent=2)
-    saving.atomic_write(output / HISTORY_FILE, lambda path: path.write_text(record))
-    print(f"saved {MODEL_FILE}, {pools}, {MIXTURE_FILE} and {SAMPLES_FILE} in {output}")
+    run_folder.write_history(history.history, output)
+    print(
+        f"saved {MODEL_FILE}, {pools}, {MIXTURE_FILE}, {HISTORY_FILE} and {SAMPLES_FILE}"
+        f" in {output}"
+    )

@@ -14,6 +14,7 @@ def export_decoder(
     representative_samples=None,
     *,
     sampler=None,
+    judge=None,
     options: ExportOptions | None = None,
     **option_values,
 ) -> ExportReport:
@@ -30,6 +31,11 @@ def export_decoder(
     second float32 input `labels` `(batch, num_classes)` takes one-hot rows. Its int8 variant
     is calibrated, and every variant verified, on prior latents paired with balanced labels;
     `sample_grids.png` then shows one row per class.
+
+    `sample_grids.png` shows the model's own draws through Keras and every file, and its
+    title says which: those of `generate` when a `sampler` is given, else latents from the
+    model's prior (its learned prior, or N(0, I) where that is its prior) through `decode`;
+    the int8 variant is calibrated and every variant verified on those latents.
 
     Args:
         model: a built `VAE`, `AutoEncoder` or `ConditionalVAE`.
@@ -48,6 +54,9 @@ def export_decoder(
             `choice` an int32 uniform in `[0, targets.CHOICE_LEVELS)` that picks the
             Gaussian of the class's mixture by weight, and z = mean + scale * noise.
             Defaults to `None`.
+        judge: None or a `keras_vae.evaluation.Judge`. Reads the Keras panel's draws (all
+            verification draws of the figure's signature); `sample_grids.png` shows the share
+            it recognises. Defaults to `None`.
         options: an `ExportOptions`; keyword arguments below replace its fields.
         **option_values: any field of `ExportOptions`: `num_verification_samples`,
             `num_calibration_samples`, `psnr_thresholds`, `uint8_output`, `batch1_variant`,
@@ -74,7 +83,12 @@ def export_decoder(
     target = targets.decoder_target(model, options, representative_samples, method)
     if sampler is not None:
         target = targets.with_generate(target, model, sampler, options, method)
-    return pipeline.run_export(target, options, directory, method)
+    if judge is not None and not hasattr(judge, "classify"):
+        raise TypeError(
+            f"{method} expects `judge` as a keras_vae.evaluation.Judge or None; got"
+            f" {type(judge).__name__}."
+        )
+    return pipeline.run_export(target, options, directory, method, judge=judge)
 
 
 def export_encoder(

@@ -27,9 +27,32 @@ def balanced_one_hot(num_classes, n, rng) -> np.ndarray:
     return np.eye(num_classes, dtype="float32")[rng.permutation(np.arange(n) % num_classes)]
 
 
+def _learned_prior(model) -> bool:
+    """Whether `model` has a prior other than N(0, I) whose latents it can draw."""
+    return getattr(model, "prior", None) is not None and hasattr(model, "prior_latents")
+
+
+def describe_prior_inputs(model) -> str:
+    """Where `prior_inputs` draws the latents of `model` from, in words (a figure's title)."""
+    if is_conditional(model):
+        if isinstance(getattr(model, "prior", None), ClassConditionalPrior):
+            return "Draws from the model's class prior p(z | y), one row per class"
+        return "Draws from the prior N(0, I), one row per class"
+    if _learned_prior(model):
+        return "Draws from the model's learned prior"
+    if getattr(model, "probabilistic", False):
+        return "Draws from the model's prior N(0, I)"
+    return "N(0, I) codes (an autoencoder has no prior; export with a fitted `sampler`)"
+
+
 def prior_inputs(model, n, rng) -> dict:
-    """Decoder inputs for calibration or verification: prior latents (and balanced labels)."""
+    """Decoder inputs for calibration or verification: latents from the model's prior, N(0, I)
+    where it has none of its own (and balanced labels for a conditional model)."""
     inputs = {"z": rng.standard_normal((n, int(model.latent_dim))).astype("float32")}
+    if _learned_prior(model) and not is_conditional(model):
+        # A learned prior's codes are where the decoder works, not around the origin.
+        seed = int(rng.integers(2**31))
+        inputs["z"] = np.asarray(model.prior_latents(n, seed=seed), np.float32)
     if is_conditional(model):
         inputs["labels"] = balanced_one_hot(int(model.num_classes), n, rng)
         if isinstance(getattr(model, "prior", None), ClassConditionalPrior):

@@ -42,7 +42,9 @@ class ExportOptions:
             `False`.
         seed: int. Seed of the calibration and verification inputs. Defaults to `0`.
         latency_repeats: int. Timed runs per latency median. Defaults to `50`.
-        verbose: int. 0 for silence, 1 for a progress bar. Defaults to `1`.
+        verbose: int. 0 for silence, 1 for one line per named stage ("converting int8",
+            "verifying int8 against Keras", "TFLM check of int8"), 2 for those and the
+            converter's and runtime's own console output. Defaults to `1`.
 
     Example:
     ```python
@@ -73,6 +75,8 @@ class ExportOptions:
             self.num_calibration_samples, "num_calibration_samples", method
         )
         validation.check_positive_int(self.latency_repeats, "latency_repeats", method)
+        if self.verbose not in (0, 1, 2) or isinstance(self.verbose, bool):
+            raise ValueError(f"{method} expects `verbose` as 0, 1 or 2; got {self.verbose!r}.")
         formats = _check_formats(self.formats, method)
         if self.micro not in (None, True, False):
             raise TypeError(f"{method} expects `micro` as None, True or False; got {self.micro!r}.")

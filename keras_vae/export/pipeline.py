@@ -3,19 +3,22 @@
 `run_export` writes into a staging folder inside the export directory and moves the files
 into place only when all are written, so a failed export leaves what was there untouched.
 The fidelity gate is checked last: the files and the report are published, then
-`FidelityError` is raised for a variant below its PSNR threshold.
+`FidelityError` is raised for a variant below its PSNR threshold. Each step is a named stage
+("converting int8", "verifying int8 against Keras", "TFLM check"; `export.console`), and
+the converter's and runtime's own console lines are held back unless `verbose=2`.
 """
 
 import dataclasses
 import importlib.metadata
 import pathlib
 import shutil
+from contextlib import nullcontext
 
-import keras
 import numpy as np
 
 from keras_vae.export import attribution, c_array, conversion, figure, litert, micro, staging
 from keras_vae.export import inputs as export_inputs
+from keras_vae.export.console import Stages
 from keras_vae.export.report import ExportReport, VariantReport, psnr
 
 SAVED_MODEL_DIR = "saved_model"
@@ -62,11 +65,12 @@ class _Converter:
         return conversion.convert(graph, self.target, variant, uint8_output)
 
 
-def run_export(target, options, directory, method) -> ExportReport:
-    """Exports `target` with the checked `options` into `directory`; see `export_decoder`."""
+def run_export(target, options, directory, method, judge=None) -> ExportReport:
+    """Exports `target` with the checked `options` into `directory`; see `export_decoder`.
+    `judge` (a `keras_vae.evaluation.Judge`, or None) reads the Keras draws of the figure."""
     directory, stage, created = staging.prepare_directory(directory, options.overwrite, method)
     try:
-        report = _export_into(target, options, directory, stage)
+        report = _export_into(target, options, directory, stage, judge)
         staging.publish(stage, directory)
     finally:
         staging.clean_up(stage, directory, created)
@@ -93,7 +97,20 @@ def _variant_names(options) -> list:
     return names
 
 
-def _write_files(target, options, stage, converter, progress) -> list:
+def _convert(converter, variant, batch_size, as_uint8, uint8_output) -> tuple:
+    """`(content, note)`: the converted file, and why its batch is fixed where it had to be."""
+    try:
+        return converter.tflite(variant, batch_size, as_uint8, uint8_output), None
+    except RuntimeError as error:
+        if batch_size is not None:
+            raise
+        # Some graphs (e.g. UpSampling2D of a dynamic batch) lose static shapes that the
+        # builtin kernels need; a fixed batch of 1 restores them.
+        note = f"dynamic batch not convertible with builtin ops ({error}); batch 1"
+        return converter.tflite(variant, 1, as_uint8, uint8_output), note
+
+
+def _write_files(target, options, stage, converter, stages) -> list:
     """Converts every variant into `stage`; returns a `_File` per written file."""
     dynamic_note = None
     files = []
@@ -101,21 +118,14 @@ def _write_files(target, options, stage, converter, progress) -> list:
         batch_size = 1 if fixed or dynamic_note else None
         # int8 is quantized from the float graph and emits its quantized output as uint8.
         as_uint8 = options.uint8_output and variant != "int8"
-        try:
-            content = converter.tflite(variant, batch_size, as_uint8, options.uint8_output)
-        except RuntimeError as error:
-            if batch_size is not None:
-                raise
-            # Some graphs (e.g. UpSampling2D of a dynamic batch) lose static shapes that the
-            # builtin kernels need; a fixed batch of 1 restores them.
-            dynamic_note = f"dynamic batch not convertible with builtin ops ({error}); batch 1"
-            batch_size = 1
-            content = converter.tflite(variant, 1, as_uint8, options.uint8_output)
+        with stages.run(f"converting {name}"):
+            content, note = _convert(converter, variant, batch_size, as_uint8, options.uint8_output)
+        if note is not None:
+            dynamic_note, batch_size = note, 1
         path = stage / f"{target.name}_{name}.tflite"
         path.write_bytes(content)
         notes = (dynamic_note,) if dynamic_note and not fixed else ()
         files.append(_File(name, path, variant, batch_size is None, notes))
-        progress.add(1)
     return files
 
 
@@ -137,7 +147,7 @@ def _fidelity(file, signature, expected, peak) -> tuple:
 
 
 def _verify(file, target, options, expected, peak, reference_path) -> tuple:
-    """Runs one file with LiteRT (and TFLM) and measures it; returns (report, output)."""
+    """Runs one file with LiteRT and measures it; returns (report, outputs by signature)."""
     signature = target.primary
     output, max_error, mean_error, value = _fidelity(file, signature, expected[0], peak)
     threshold = options.psnr_thresholds.get(file.variant)
@@ -150,10 +160,11 @@ def _verify(file, target, options, expected, peak, reference_path) -> tuple:
             reference_path, file.path, signature.name, subset
         )
         notes += more
-    extra = {}
+    extra, results = {}, {signature.name: output}
     for other, reference in zip(target.signatures[1:], expected[1:]):
-        _, other_max, _, other_psnr = _fidelity(file, other, reference, peak)
+        other_output, other_max, _, other_psnr = _fidelity(file, other, reference, peak)
         extra[other.name] = {"psnr_db": other_psnr, "max_abs_error": other_max}
+        results[other.name] = other_output
     inputs, outputs = litert.signature_tensors(file.path, signature.name)
     verification = signature.verification
     report = VariantReport(
@@ -185,54 +196,64 @@ def _verify(file, target, options, expected, peak, reference_path) -> tuple:
         quantization=litert.internal_quantization(file.path, signature.name),
         signatures=extra,
     )
-    return report, output
+    return report, results
 
 
-def _export_into(target, options, directory, stage) -> ExportReport:
+def _export_into(target, options, directory, stage, judge) -> ExportReport:
     signatures = target.signatures
     expected = [s.reference(s.verification) for s in signatures]
     peak = target.peak
     if peak is None:
         peak = float(expected[0].max() - expected[0].min()) or 1.0
+    micro_status, micro_runner = micro.status(options.micro)
     files_count = len(_variant_names(options))
-    progress = keras.utils.Progbar(2 * files_count + 2, verbose=options.verbose, unit_name="step")
+    # tflite-micro runs files of one signature only (see `_micro`); others get no stage.
+    micro_runs = micro_runner is not None and len(target.signatures) == 1
+    checks = 3 if micro_runs else 2
+    stages = Stages(checks * files_count + 2, options.verbose)
     work = stage / ".work"
     work.mkdir()
     converter = _Converter(target, work)
-    if "saved_model" in options.formats:
-        conversion.write_saved_model(target, stage / SAVED_MODEL_DIR, None, options.uint8_output)
-    progress.add(1)
-    files = _write_files(target, options, stage, converter, progress)
+    with stages.run("writing the SavedModel"):
+        if "saved_model" in options.formats:
+            conversion.write_saved_model(
+                target, stage / SAVED_MODEL_DIR, None, options.uint8_output
+            )
+    files = _write_files(target, options, stage, converter, stages)
 
-    micro_status, micro_runner = micro.status(options.micro)
     reports, outputs = {}, {}
     for file in files:
         quantized = file.variant != "float32" or options.uint8_output
-        reference_path = (
-            _float_reference(files, converter, work, file.dynamic_batch, options.uint8_output)
-            if quantized
-            else None
-        )
-        reports[file.name], outputs[file.name] = _verify(
-            file, target, options, expected, peak, reference_path
-        )
+        with stages.run(f"verifying {file.name} against Keras"):
+            reference_path = (
+                _float_reference(files, converter, work, file.dynamic_batch, options.uint8_output)
+                if quantized
+                else None
+            )
+            reports[file.name], outputs[file.name] = _verify(
+                file, target, options, expected, peak, reference_path
+            )
         if micro_runner is not None:
-            reports[file.name].micro = _micro(micro_runner, file, target, expected, outputs, peak)
-        progress.add(1)
+            primary = outputs[file.name][target.primary.name]
+            check = stages.run(f"TFLM check of {file.name}") if micro_runs else nullcontext()
+            with check:
+                reports[file.name].micro = _micro(
+                    micro_runner, file, target, expected, primary, peak
+                )
     shutil.rmtree(work)
 
-    written_c_array = None
-    if options.c_array:
-        written_c_array = c_array.write(stage, target.name, reports)
-    grid_path = _write_grid(target, stage, expected[0], outputs, reports)
-    report = _assemble(target, options, directory, reports, expected[0], grid_path)
-    report.micro, report.c_array = micro_status, written_c_array
-    report.write(stage)
-    progress.add(1)
+    with stages.run("writing the report and sample_grids.png"):
+        written_c_array = None
+        if options.c_array:
+            written_c_array = c_array.write(stage, target.name, reports)
+        grid_path = _write_grid(target, stage, expected, outputs, reports, judge)
+        report = _assemble(target, options, directory, reports, expected[0], grid_path)
+        report.micro, report.c_array = micro_status, written_c_array
+        report.write(stage)
     return report
 
 
-def _micro(runner, file, target, expected, outputs, peak) -> dict:
+def _micro(runner, file, target, expected, output, peak) -> dict:
     if len(target.signatures) > 1:
         # tflite-micro's Python interpreter crashes the process (a segmentation fault) on a
         # file with several subgraphs, so such files are not handed to it.
@@ -244,20 +265,36 @@ def _micro(runner, file, target, expected, outputs, peak) -> dict:
             "flash_bytes": file.path.stat().st_size,
             "ops": litert.op_names(file.path),
         }
-    return runner(file.path, target.primary, expected[0], outputs[file.name], peak)
+    return runner(file.path, target.primary, expected[0], output, peak)
 
 
-def _write_grid(target, stage, expected, outputs, reports):
-    if target.grid is None or not outputs:
+def _write_grid(target, stage, expected, outputs, reports, judge):
+    """`sample_grids.png`: the draws of `target.grid_signature` (`generate` where the files
+    have it) through Keras and every file, titled by where they come from; the judge's
+    recognisable share of the Keras draws (all verification draws) when a judge is given."""
+    signature = target.grid_signature
+    if signature is None or not outputs:
         return None
-    rows, columns = target.grid
-    grids = {"keras": expected[rows]} | {name: output[rows] for name, output in outputs.items()}
+    keras_draws = expected[target.signatures.index(signature)]
+    rows, columns = signature.grid
+    grids = {"keras": keras_draws[rows]}
+    grids |= {name: output[signature.name][rows] for name, output in outputs.items()}
     captions = {
-        name: f"{_psnr_text(v.psnr_db)}, {v.size_bytes / 1024:.0f} KiB"
+        name: f"{_psnr_text(_signature_psnr(v, signature))}, {v.size_bytes / 1024:.0f} KiB"
         for name, v in reports.items()
     }
-    figure.save_sample_grids(stage / figure.GRID_PNG, grids, captions, columns=columns)
+    if judge is not None:
+        share = figure.recognisable_share(judge, keras_draws)
+        captions["keras"] = f"judge: {share:.0%} of {len(keras_draws)} recognisable"
+    title = f"{signature.draws}: the Keras {target.name} and every exported file"
+    figure.save_sample_grids(stage / figure.GRID_PNG, grids, captions, columns, title)
     return figure.GRID_PNG
+
+
+def _signature_psnr(report, signature):
+    if signature.name in report.signatures:
+        return report.signatures[signature.name]["psnr_db"]
+    return report.psnr_db
 
 
 def _psnr_text(value) -> str:

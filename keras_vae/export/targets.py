@@ -25,6 +25,9 @@ class Signature:
     `function(*tensors, as_uint8=...)` takes them; `calibration` and `verification` are dicts
     with the same keys; `reference(data)` is the Keras network's output as a numpy array.
     `dtypes` names the inputs that are not float32 (e.g. `{"component": "int32"}`).
+    `draws` says where the verification inputs come from, for the title of
+    `sample_grids.png`; `grid` is `(rows, columns)`: which verification outputs the figure
+    shows, and in how many columns (`None`: none).
     """
 
     name: str
@@ -35,23 +38,31 @@ class Signature:
     calibration: dict
     verification: dict
     dtypes: dict = dataclasses.field(default_factory=dict)
+    draws: str = ""
+    grid: tuple | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class ExportTarget:
     """The network being exported: its signatures (the first is the primary one, that the
     report's sizes, errors and latencies describe), the layer whose variables the SavedModel
-    tracks, the PSNR peak (`None`: the reference's range) and the sample-grid layout."""
+    tracks and the PSNR peak (`None`: the reference's range)."""
 
     name: str
     layer: keras.layers.Layer
     signatures: tuple
     peak: float | None = None
-    grid: tuple | None = None
 
     @property
     def primary(self) -> Signature:
         return self.signatures[0]
+
+    @property
+    def grid_signature(self) -> Signature | None:
+        """The signature whose draws `sample_grids.png` shows: `generate` where the files have
+        it (the model's own draws, as a device makes them), else the primary one."""
+        with_grid = [s for s in self.signatures if s.grid is not None]
+        return with_grid[-1] if with_grid else None
 
 
 def to_uint8(mean):
@@ -86,10 +97,20 @@ def decoder_target(model, options, representative_samples, method) -> ExportTarg
             ]
         )
 
-    signature = Signature("decode", inputs, "image", decode, reference, calibration, verification)
-    peak = 1.0 if getattr(model, "likelihood", "bernoulli") == "bernoulli" else None
     grid = export_inputs.grid_layout(verification.get("labels"), options.num_verification_samples)
-    return ExportTarget("decoder", model.decoder, (signature,), peak, grid)
+    signature = Signature(
+        "decode",
+        inputs,
+        "image",
+        decode,
+        reference,
+        calibration,
+        verification,
+        draws=export_inputs.describe_prior_inputs(model) + ", decoded by decode(z)",
+        grid=grid,
+    )
+    peak = 1.0 if getattr(model, "likelihood", "bernoulli") == "bernoulli" else None
+    return ExportTarget("decoder", model.decoder, (signature,), peak)
 
 
 def _slice(values, start, step):
@@ -209,8 +230,24 @@ def with_generate(target, model, sampler, options, method) -> ExportTarget:
         _generate_inputs(options.num_calibration_samples, d, k, rng),
         _generate_inputs(options.num_verification_samples, d, k, rng),
         {"component": "int32"},
+        draws=f"Draws from {_sampler_name(model, sampler, means)} through"
+        " generate(noise, component)",
+        grid=export_inputs.grid_layout(None, options.num_verification_samples),
     )
     return dataclasses.replace(target, signatures=(*target.signatures, signature))
+
+
+def _sampler_name(model, sampler, means) -> str:
+    """What `generate` draws from, in words: the model's own prior when the sampler holds its
+    components (what `VAE.prior_sampler()` gives), else the sampler's kind."""
+    prior_sampler = getattr(model, "prior_sampler", None)
+    if prior_sampler is not None and getattr(model, "prior", None) is not None:
+        own = np.asarray(prior_sampler().means, np.float32)
+        if own.shape == means.shape and np.allclose(own, means):
+            return f"the model's learned prior ({len(means)} Gaussians)"
+    if type(sampler).__name__ == "PriorSampler":
+        return "the prior N(0, I)"
+    return f"a {type(sampler).__name__} ({len(means)} components)"
 
 
 # The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS).
@@ -283,6 +320,8 @@ def _with_class_generate(target, model, sampler, options, method) -> ExportTarge
         choice = {"choice": rng.integers(0, CHOICE_LEVELS, n).astype("int32")}
         return _generate_inputs(n, d, c, rng) | choice
 
+    verification = inputs(options.num_verification_samples)
+    one_hot = np.eye(c, dtype="float32")[verification["component"]]
     signature = Signature(
         "generate",
         {"noise": (d,), "component": (), "choice": ()},
@@ -290,7 +329,10 @@ def _with_class_generate(target, model, sampler, options, method) -> ExportTarge
         generate,
         reference,
         inputs(options.num_calibration_samples),
-        inputs(options.num_verification_samples),
+        verification,
         {"component": "int32", "choice": "int32"},
+        draws="Draws from the model's class prior p(z | y), one row per class, through"
+        " generate(noise, component, choice)",
+        grid=export_inputs.grid_layout(one_hot, options.num_verification_samples),
     )
     return dataclasses.replace(target, signatures=(*target.signatures, signature))
