@@ -103,8 +103,9 @@ def write_history(history: dict, folder) -> pathlib.Path:
 def _existing(folder, name: str, path=None, option: str | None = None) -> pathlib.Path:
     path = pathlib.Path(path) if path is not None else folder_of(folder) / name
     if not path.is_file():
+        kind = name.split(".")[0]
         other = f", or pass {option}" if option else ""
-        raise FileNotFoundError(f"no {name} file at {path}; {WRITERS}{other}")
+        raise FileNotFoundError(f"no {kind} file at {path}; {WRITERS} ({name}){other}")
     return path
 
 

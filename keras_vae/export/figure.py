@@ -1,6 +1,8 @@
 """The sample-grid figure: the model's own draws, through the Keras decoder and every exported
 file on the same inputs, titled by where the draws come from."""
 
+import json
+
 import numpy as np
 
 from keras_vae import images as image_tools
@@ -43,4 +45,6 @@ def save_sample_grids(
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
-    figure.savefig(path, dpi=100)
+    # The title and captions also go into the PNG's text chunks, for a reader without eyes.
+    metadata = {"Title": title or "", "Description": json.dumps(captions)}
+    figure.savefig(path, dpi=100, metadata=metadata)

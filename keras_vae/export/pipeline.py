@@ -210,12 +210,13 @@ def _export_into(target, options, directory, stage, judge) -> ExportReport:
     # tflite-micro runs files of one signature only (see `_micro`); others get no stage.
     micro_runs = micro_runner is not None and len(target.signatures) == 1
     checks = 3 if micro_runs else 2
-    stages = Stages(checks * files_count + 2, options.verbose)
+    writes_saved_model = "saved_model" in options.formats
+    stages = Stages(checks * files_count + 1 + writes_saved_model, options.verbose)
     work = stage / ".work"
     work.mkdir()
     converter = _Converter(target, work)
-    with stages.run("writing the SavedModel"):
-        if "saved_model" in options.formats:
+    if writes_saved_model:
+        with stages.run("writing the SavedModel"):
             conversion.write_saved_model(
                 target, stage / SAVED_MODEL_DIR, None, options.uint8_output
             )
