@@ -76,7 +76,9 @@ def test_class_names_key_the_pools(trained, tmp_path):
 
 def test_missing_files_are_named_with_what_writes_them(trained, tmp_path):
     model = trained[0]
-    with pytest.raises(FileNotFoundError, match=r"no pools file at .*pools\.npz; `keras-vae train`"):
+    with pytest.raises(
+        FileNotFoundError, match=r"no pools file at .*pools\.npz; `keras-vae train`"
+    ):
         run_folder.read_pools(tmp_path, model)
     with pytest.raises(FileNotFoundError, match=r"no mixture file at .*mixture\.json.*--mixture"):
         run_folder.read_mixture(tmp_path, model)
@@ -138,6 +140,7 @@ def demo_run(tmp_path_factory):
 
 
 @pytest.mark.large
+@pytest.mark.subprocess
 def test_the_example_writes_the_run_folder_of_train_quietly(demo_run):
     out, done = demo_run
     for name in ("model.keras", "pools.npz", "mixture.json", "history.json"):
@@ -152,9 +155,12 @@ def test_the_example_writes_the_run_folder_of_train_quietly(demo_run):
 
 
 @pytest.mark.large
+@pytest.mark.subprocess
 def test_every_verb_reads_the_example_run_folder_quietly(demo_run):
     out, _ = demo_run
-    sevens = keras_vae_command("sample", "--model", out, "--pool", "7", "--output-dir", out / "7")
+    sevens = keras_vae_command(
+        "sample", "--model", out, "--pool", "7", "--n", "16", "--output-dir", out / "7"
+    )
     assert sevens.returncode == 0, sevens.stderr
     assert np.load(out / "7" / "samples.npy").shape == (16, 28, 28, 1)
     evaluated = keras_vae_command(
@@ -173,6 +179,7 @@ def test_every_verb_reads_the_example_run_folder_quietly(demo_run):
 
 
 @pytest.mark.large
+@pytest.mark.subprocess
 def test_errors_still_show_and_the_user_can_ask_for_everything(demo_run, tmp_path):
     missing = keras_vae_command("sample", "--model", tmp_path / "nowhere", "--output-dir", tmp_path)
     assert missing.returncode == 1
