@@ -2,11 +2,13 @@
 
 import gzip
 import importlib.util
+import json
 import pathlib
 
 import matplotlib.image
 import numpy as np
 import pytest
+from PIL import Image
 
 import keras_vae
 from keras_vae.samplers import load_sampler
@@ -21,7 +23,8 @@ FIGURES = [
     "training_curves.png",
     "learning_to_reconstruct.png",
 ]
-MODELS = ["autoencoder.keras", "vae.keras", "mixture.json"]
+# The run folder of `keras-vae train` (keras_vae/run_folder.py), and the autoencoder beside it.
+MODELS = ["model.keras", "pools.npz", "mixture.json", "history.json", "autoencoder.keras"]
 ROWS = [
     "AutoEncoder, random codes",
     "VAE, learned prior (20)",
@@ -72,7 +75,7 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
         runs = {p.parent.name for p in event_files(out / "tensorboard" / model)}
         assert runs == {"train", "validation", model}, model
     printed = capsys.readouterr().out
-    assert "AutoEncoder" in printed and "-ELBO" in printed and "vae.keras" in printed
+    assert "AutoEncoder" in printed and "-ELBO" in printed and "model.keras" in printed
     # The learned prior is refit by EM after training, which cannot lower the draws' density.
     refit = next(line for line in printed.splitlines() if line.startswith("mean log p(z)"))
     learned, refitted = (float(word) for word in refit.replace(",", " ").split() if _number(word))
@@ -89,10 +92,16 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
     assert mixture.sample(3, seed=0).shape == (3, example.LATENT_DIM)
     assert mixture.n_components == example.MIXTURE_COMPONENTS
     # The VAE keeps its learned prior, and the exported decoder can draw from it.
-    vae = keras_vae.load_model(out / "vae.keras")
+    vae = keras_vae.load_model(out / "model.keras")
     assert vae.prior.covariance == example.PRIOR_COVARIANCE
     assert vae.prior.num_components == example.PRIOR_COMPONENTS
     assert "generate" in (out / "export" / "report.md").read_text()
+    # The export's figure shows those draws, says so, and what the judge made of them.
+    info = Image.open(out / "export" / "sample_grids.png").info
+    assert info["Title"].startswith(
+        "Draws from the model's learned prior (20 Gaussians) through generate(noise, component)"
+    )
+    assert json.loads(info["Description"])["keras"].startswith("judge: ")
     # The draws figure: four panels of images, not a blank canvas.
     figure = matplotlib.image.imread(out / "prior_samples.png")
     assert figure.ndim == 3 and figure.shape[1] > 2 * figure.shape[0]
@@ -122,7 +131,7 @@ def test_air_gapped_run_from_idx_files_with_a_larger_latent_space(example, tmp_p
     argv += ["--ema-momentum", "0.9"]
     assert example.main([*argv, "--data-dir", str(data_dir), "--output-dir", str(out)]) == 0
     # Both models trained with averaged weights.
-    for name in ("vae", "autoencoder"):
+    for name in ("model", "autoencoder"):
         optimizer = keras_vae.load_model(out / f"{name}.keras").optimizer
         assert optimizer.use_ema and optimizer.ema_momentum == 0.9, name
     # A 2-D latent space gets its manifold grid; no export asked for.
