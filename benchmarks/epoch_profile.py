@@ -93,7 +93,7 @@ class Clock(keras.callbacks.Callback):
         super().__init__()
         self.epoch = -1
         self.wall, self.steps, self.validation = (collections.defaultdict(float) for _ in "abc")
-        self.first_step = {}
+        self.first_step, self.before_first_step = {}, {}
         self._epoch_start = self._batch_start = self._test_start = None
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -107,6 +107,7 @@ class Clock(keras.callbacks.Callback):
 
     def on_train_batch_begin(self, batch, logs=None):
         self._batch_start = time.perf_counter()
+        self.before_first_step.setdefault(self.epoch, self._batch_start - self._epoch_start)
 
     def on_train_batch_end(self, batch, logs=None):
         seconds = time.perf_counter() - self._batch_start
@@ -153,6 +154,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=4, help="Default: 4 (the first is traced).")
     parser.add_argument("--dataset", default=None, help="The example's --dataset; its default.")
+    parser.add_argument(
+        "--model",
+        choices=("vae", "autoencoder"),
+        default="vae",
+        help="Which of the example's two models to profile. Default: vae.",
+    )
     options = parser.parse_args(argv)
     if options.epochs < 2:
         parser.error("--epochs must be >= 2: the first epoch traces the graphs.")
@@ -168,8 +175,11 @@ def main(argv=None) -> int:
     print(f"Input pipeline alone: {seconds:.2f} s per epoch ({images} images)")
 
     keras.utils.set_random_seed(args.seed)
-    vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
-    vae.compile()
+    if options.model == "vae":
+        vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
+    else:
+        vae = keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed)
+    vae.compile(optimizer=keras_vae.recommended_optimizer(args.ema_momentum))
     clock = Clock()
     with tempfile.TemporaryDirectory() as scratch:
         log_dir = pathlib.Path(scratch) / "tensorboard" / "vae"
@@ -190,6 +200,7 @@ def main(argv=None) -> int:
     wall = mean(clock.wall)
     rows = [("training steps (waiting for input included)", mean(clock.steps))]
     rows.append(("  of which the first step", mean(clock.first_step)))
+    rows.append(("epoch start to first step (iterator)", mean(clock.before_first_step)))
     rows.append(("validation", mean(clock.validation)))
     callback_total = 0.0
     for callback in timed:
@@ -199,8 +210,8 @@ def main(argv=None) -> int:
     rest = wall - mean(clock.steps) - mean(clock.validation) - callback_total
     rows.append(("the rest of fit (iterators, logs)", rest))
     print(
-        f"\nPer epoch, mean of epochs 2-{options.epochs} (VAE, latent_dim={args.latent_dim},"
-        f" batch {args.batch_size}):"
+        f"\nPer epoch, mean of epochs 2-{options.epochs} ({type(vae).__name__},"
+        f" latent_dim={args.latent_dim}, batch {args.batch_size}):"
     )
     print(f"{'epoch (wall)':<46}{wall:8.2f} s  100.0%")
     for name, cost in rows:
