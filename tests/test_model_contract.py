@@ -53,7 +53,9 @@ def test_unconditional_contract():
         numpy_codes = model.encode(images, batch_size=2)
         numpy_parts = numpy_codes if outputs == 2 else (numpy_codes,)
         for tensor, array in zip(parts, numpy_parts):
-            np.testing.assert_allclose(ops.convert_to_numpy(tensor), array, rtol=1e-6)
+            # Batches of 2 and of 5 run kernels that sum in another order: float32 rounding,
+            # about 1e-7 absolute, which a relative bound alone refuses near zero.
+            np.testing.assert_allclose(ops.convert_to_numpy(tensor), array, rtol=1e-6, atol=1e-6)
         z = np.random.default_rng(1).normal(size=(4, 3)).astype("float32")
         logits = ops.convert_to_numpy(model.decode_tensors(z))
         assert logits.dtype == np.float32 and logits.shape == (4, *SHAPE)
