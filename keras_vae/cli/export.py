@@ -81,5 +81,6 @@ def run(args) -> None:
     print(report.to_markdown())
     if args.web:
         print(
-            f"the web page is in {args.output_dir}/web; open it with: keras-vae serve {args.output_dir}"
+            f"the web page is in {args.output_dir}/web; open it with:"
+            f" keras-vae serve {args.output_dir}"
         )
