@@ -46,6 +46,10 @@ class PageBrowser:
     `--js-flags=--noexpose_wasm`, a browser without WebAssembly).
     """
 
+    # One Playwright driver per process (its sync API allows one), shared by open browsers.
+    _driver = None
+    _users = 0
+
     def __init__(self, extra_flags=(), viewport=(1100, 820)):
         self.extra_flags, self.viewport = tuple(extra_flags), viewport
         self.page = None
@@ -57,8 +61,10 @@ class PageBrowser:
         from playwright.sync_api import sync_playwright
 
         self._profile = tempfile.mkdtemp(prefix="kv-chromium-")
-        self._playwright = sync_playwright().start()
-        self._context = self._playwright.chromium.launch_persistent_context(
+        if PageBrowser._driver is None:
+            PageBrowser._driver = sync_playwright().start()
+        PageBrowser._users += 1
+        self._context = PageBrowser._driver.chromium.launch_persistent_context(
             self._profile,
             executable_path=chromium_path(),
             args=[*CHROMIUM_FLAGS, *self.extra_flags],
@@ -82,5 +88,8 @@ class PageBrowser:
 
     def __exit__(self, *exc) -> None:
         self._context.close()
-        self._playwright.stop()
+        PageBrowser._users -= 1
+        if PageBrowser._users == 0:
+            PageBrowser._driver.stop()
+            PageBrowser._driver = None
         shutil.rmtree(self._profile, ignore_errors=True)
