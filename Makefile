@@ -18,10 +18,16 @@ $(VENV)/.installed-dev: $(PY) setup.cfg pyproject.toml
 	$(PIP) install -e ".[dev]"
 	touch $@
 
-demo: $(VENV)/.installed-demo
+# The LiteRT.js runtime that the web page copies (pinned by package-lock.json); without npm
+# the example and the browser tests say they skip the page.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: no web page (apt-get install npm, then make again)"; fi
+
+demo: $(VENV)/.installed-demo node_modules/.package-lock.json
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) examples/mnist_vae.py
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev node_modules/.package-lock.json
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -285,7 +285,9 @@ function drawPad() {
     context.beginPath();
     context.arc(px, py, i === state.pool ? 5 : 3.5, 0, 2 * Math.PI);
     context.fill();
-    context.fillText(state.config.pools[i].name, px + 6, py + 4);
+    const label = state.config.pools[i].name;
+    const right = px + 6 + context.measureText(label).width < pad.width;
+    context.fillText(label, right ? px + 6 : px - 6 - context.measureText(label).width, py + 4);
   });
   if (state.explorerPoint) {
     const [x, y] = state.explorerPoint;
