@@ -294,3 +294,50 @@ def test_a_browser_without_webassembly_is_told_so(digit_export):
         result = no_wasm.open(f"{server.url}index.html")
         shown = no_wasm.page.locator("#kv-error").text_content()
     assert "This browser has no WebAssembly" in result["error"] and shown == result["error"]
+
+
+# The command line ------------------------------------------------------------------------
+
+
+@needs_litertjs
+@pytest.mark.subprocess
+def test_cli_export_web_draws_from_the_runs_pools_and_serve_serves_it(
+    digit_export, tmp_path, capsys
+):
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from keras_vae import saving
+
+    model, pools, _ = digit_export
+    run = tmp_path / "run"
+    saving.save_model(model, run / cli.MODEL_FILE)
+    pools.save(run / cli.POOLS_FILE)
+    out = tmp_path / "export"
+    argv = ["export", "--model", str(run), "--output-dir", str(out), "--formats", "int8", "--web"]
+    assert cli.main(argv) == 0
+    assert f"keras-vae serve {out}" in capsys.readouterr().out
+    config = json.loads((out / "web" / web.WEB_JSON).read_text())
+    assert [p["name"] for p in config["pools"]] == [str(d) for d in range(10)]
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "keras_vae.cli", "serve", str(out), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1])},
+    )
+    try:
+        line = server.stdout.readline()
+        assert line.startswith(f"serving {out / 'web'} at http://127.0.0.1:")
+        url = line.split(" at ")[1].split()[0]
+        with urllib.request.urlopen(url + "index.html", timeout=30) as response:
+            assert b'id="kv-result"' in response.read()
+            assert response.headers["Cross-Origin-Opener-Policy"] == "same-origin"
+        with urllib.request.urlopen(url + "litertjs/wasm/litert_wasm_internal.wasm") as response:
+            assert response.headers["Content-Type"] == "application/wasm"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
