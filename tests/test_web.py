@@ -158,6 +158,14 @@ def test_cli_web_on_an_autoencoder_without_pools_names_what_is_missing(tmp_path,
     assert not (tmp_path / "out").exists()
 
 
+def test_cli_web_on_a_run_folder_without_a_model_names_the_file(tmp_path, capsys):
+    argv = ["export", "--model", str(tmp_path), "--output-dir", str(tmp_path / "out"), "--web"]
+    assert cli.main(argv) == 1
+    error = capsys.readouterr().err
+    assert "model.keras" in error and len(error.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
 def test_serve_a_folder_without_the_page_is_one_line(tmp_path, capsys):
     assert cli.main(["serve", str(tmp_path)]) == 1
     error = capsys.readouterr().err.strip()
@@ -341,3 +349,36 @@ def test_cli_export_web_draws_from_the_runs_pools_and_serve_serves_it(
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+@needs_browser
+def test_a_conditional_model_draws_its_class_with_the_choice_the_page_reports(
+    mnist_sample, tmp_path, browser
+):
+    from test_export_conditional import tiny_cvae
+
+    model = tiny_cvae()
+    model.compile()
+    model.fit(mnist_sample[0][::20], mnist_sample[1][::20], epochs=2, batch_size=32, verbose=0)
+    out = tmp_path / "cvae"
+    export_decoder(model, out, formats=("int8",), sampler=model.prior, web=True, **WEB_SMALL)
+    with PageServer(out) as server:
+        result = browser.open(f"{server.url}index.html?pool=4&n=5&seed=2")
+        browser.page.evaluate("kv.explore(0.2, 0.1)")
+    assert "error" not in result, result
+    choice = np.array(result["choice"], "int32")
+    assert choice.shape == (5,) and len(set(choice.tolist())) > 1
+    runner = Interpreter(model_path=str(out / "web" / web.MODEL_FILE)).get_signature_runner(
+        "generate"
+    )
+    python = np.stack(
+        [
+            runner(
+                noise=np.array([n], "float32"),
+                component=np.array([4], "int32"),
+                choice=np.array([c], "int32"),
+            )["image"][0]
+            for n, c in zip(result["noise"], choice)
+        ]
+    )
+    assert psnr(np.array(result["images"]).reshape(python.shape), python) >= 40.0
