@@ -2,6 +2,7 @@
 
 import gzip
 import importlib.util
+import json
 import pathlib
 
 import matplotlib.image
@@ -93,6 +94,12 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
     assert vae.prior.covariance == example.PRIOR_COVARIANCE
     assert vae.prior.num_components == example.PRIOR_COMPONENTS
     assert "generate" in (out / "export" / "report.md").read_text()
+    # With LiteRT.js installed (npm ci), the web page of the digit pools, and how to open it.
+    web_json = out / "export_web" / "web" / "web.json"
+    if web_json.exists():
+        pools = [pool["name"] for pool in json.loads(web_json.read_text())["pools"]]
+        assert pools == [str(digit) for digit in range(10)]
+        assert f"keras-vae serve {out / 'export_web'}" in printed
     # The draws figure: four panels of images, not a blank canvas.
     figure = matplotlib.image.imread(out / "prior_samples.png")
     assert figure.ndim == 3 and figure.shape[1] > 2 * figure.shape[0]
