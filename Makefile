@@ -18,12 +18,18 @@ $(VENV)/.installed-dev: $(PY) setup.cfg pyproject.toml
 	$(PIP) install -e ".[dev]"
 	touch $@
 
+# The LiteRT.js runtime that the web page copies (pinned by package-lock.json); without npm
+# the example and the browser tests say they skip the page.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --no-audit --no-fund; \
+	else echo "npm not found: no web page (apt-get install npm, then make again)"; fi
+
 # The example quiets TensorFlow's start-up lines itself (keras_vae_cli/console.py); a
 # TF_CPP_MIN_LOG_LEVEL set here would count as the user's own choice and show them.
-demo: $(VENV)/.installed-demo
+demo: $(VENV)/.installed-demo node_modules/.package-lock.json
 	$(PY) examples/mnist_vae.py
 
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev node_modules/.package-lock.json
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -370,6 +370,35 @@ def save_run_folder(models, history, generation: Generation, data: Data, out, re
     ]
 
 
+def export_web_page(vae, data: Data, out: pathlib.Path, quick: bool) -> pathlib.Path | None:
+    """The page that draws each digit in a browser (`export_web/web/`, LiteRT.js): the int8
+    decoder with `generate` over the digits' latent pools, when LiteRT.js is installed."""
+    from keras_vae.export import export_decoder
+    from keras_vae.export.web import WebExportError, find_litertjs
+
+    try:
+        find_litertjs()
+    except WebExportError as error:
+        print(f"Skipping the web page: {' '.join(str(error).split())}")
+        return None
+    print("\nWriting the web page (the int8 decoder drawing from each digit's pool)")
+    pools = keras_vae.LatentPools.fit(vae, data.train_images, data.train_labels)
+    samples = 100 if quick else 500
+    export_decoder(
+        vae,
+        out / "export_web",
+        formats=("int8",),
+        sampler=pools,
+        web=True,
+        num_verification_samples=samples,
+        num_calibration_samples=samples,
+        latency_repeats=5,
+        micro=False,
+        verbose=0,
+    )
+    return out / "export_web"
+
+
 # 7. The story ------------------------------------------------------------------------------------
 
 
@@ -538,10 +567,16 @@ def main(argv=None) -> int:
         label_name="digit",
     )
     files.extend(pathlib.Path(projector[key]) for key in ("metadata", "sprite", "config"))
+    web = None
     if args.export:
         files.extend(export_vae_decoder(models["VAE"], out, args, generation.judge))
+        web = export_web_page(models["VAE"], data, out, args.quick)
 
     print_summary(test_losses(models, data.test_images, args.seed), generation, files, out)
+    if web is not None:
+        print(
+            f"\nThe VAE draws digits in your browser; open the page with:\n  keras-vae serve {web}"
+        )
     return 0
 
 

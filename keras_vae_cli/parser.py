@@ -1,4 +1,4 @@
-"""The `keras-vae` argument parser: four commands and their options (standard library only)."""
+"""The `keras-vae` argument parser: five commands and their options (standard library only)."""
 
 import argparse
 
@@ -176,7 +176,35 @@ def _add_export(commands) -> None:
     export.add_argument(
         "--mixture", default=None, help=f"Mixture file. Default: {MIXTURE_FILE} next to --model."
     )
+    export.add_argument(
+        "--web",
+        action="store_true",
+        help="Also write web/, a page that draws from the pools in a browser (LiteRT.js);"
+        " open it with `keras-vae serve OUTPUT_DIR`. With --generate auto it draws from the"
+        f" class pools of {POOLS_FILE} when the run has them, else the model's prior.",
+    )
+    export.add_argument(
+        "--litertjs-dir",
+        default=None,
+        help="node_modules/@litertjs of `npm install @litertjs/core@~2.5.3`, copied beside the"
+        " page. Default: $KERAS_VAE_LITERTJS, then ./node_modules/@litertjs.",
+    )
     export.set_defaults(command_module="export")
+
+
+def _add_serve(commands) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="serve the web page of an export on 127.0.0.1",
+        description="Serves the folder `keras-vae export --web` wrote (DIR or DIR/web) on"
+        " 127.0.0.1 until Ctrl-C, and prints the address to open.",
+    )
+    serve.add_argument("directory", metavar="DIR", help="The export folder, or its web/ folder.")
+    serve.add_argument("--port", type=int, default=8000, help="Default: 8000 (0: any free port).")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="Default: 127.0.0.1 (this machine only)."
+    )
+    serve.set_defaults(command_module="serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -187,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train, evaluate, sample from and export variational autoencoders.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (_add_train, _add_evaluate, _add_sample, _add_export):
+    for add in (_add_train, _add_evaluate, _add_sample, _add_export, _add_serve):
         add(commands)
     for command in commands.choices.values():
         command.add_argument(

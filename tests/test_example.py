@@ -102,6 +102,12 @@ def test_quick_run_on_the_sample_writes_every_promised_file(example, tmp_path, c
         "Draws from the model's learned prior (20 Gaussians) through generate(noise, component)"
     )
     assert json.loads(info["Description"])["keras"].startswith("judge: ")
+    # With LiteRT.js installed (npm ci), the web page of the digit pools, and how to open it.
+    web_json = out / "export_web" / "web" / "web.json"
+    if web_json.exists():
+        pools = [pool["name"] for pool in json.loads(web_json.read_text())["pools"]]
+        assert pools == [str(digit) for digit in range(10)]
+        assert f"keras-vae serve {out / 'export_web'}" in printed
     # The draws figure: four panels of images, not a blank canvas.
     figure = matplotlib.image.imread(out / "prior_samples.png")
     assert figure.ndim == 3 and figure.shape[1] > 2 * figure.shape[0]

@@ -17,6 +17,23 @@ def generate_sampler(args, model, folder: pathlib.Path):
     """The sampler behind the `generate` signature of `--generate`, or None for none."""
     source = args.generate
     prior = getattr(model, "prior", None)
+    if source == "auto" and getattr(args, "web", False):
+        from keras_vae_cli.parser import MIXTURE_FILE, POOLS_FILE
+
+        # The page shows pools by name: the classes when the run has them.
+        if args.pools or (folder / POOLS_FILE).is_file():
+            source = "pools"
+        elif hasattr(model, "prior_sampler"):
+            source = "prior"
+        elif args.mixture or (folder / MIXTURE_FILE).is_file():
+            source = "mixture"
+        else:
+            raise CommandError(
+                f"--web draws in the page from pools, and the {type(model).__name__} at"
+                f" {folder} has none: its codes fill no known distribution and the folder holds"
+                f" no {POOLS_FILE} or {MIXTURE_FILE}. Write them with `keras-vae train`, or pass"
+                " --pools or --mixture"
+            )
     if source == "auto":
         source = "prior" if prior is not None and not args.c_array else "none"
     elif source != "none" and args.c_array:
@@ -58,6 +75,13 @@ def run(args) -> None:
     sampler = generate_sampler(args, model, folder)
     if sampler is not None:
         kwargs["sampler"] = sampler
+    if args.web:
+        kwargs.update(web=True, litertjs_dir=args.litertjs_dir)
     report = export_decoder(model, args.output_dir, **kwargs)
     print(f"exported to {args.output_dir}")
     print(report.to_markdown())
+    if args.web:
+        print(
+            f"the web page is in {args.output_dir}/web; open it with:"
+            f" keras-vae serve {args.output_dir}"
+        )

@@ -3,6 +3,7 @@
 import keras
 
 from keras_vae.export import micro, pipeline, targets
+from keras_vae.export import web as web_page
 from keras_vae.export.options import ExportOptions, options_from
 from keras_vae.export.report import ExportReport
 
@@ -15,6 +16,8 @@ def export_decoder(
     *,
     sampler=None,
     judge=None,
+    web: bool = False,
+    litertjs_dir=None,
     options: ExportOptions | None = None,
     **option_values,
 ) -> ExportReport:
@@ -57,6 +60,12 @@ def export_decoder(
         judge: None or a `keras_vae.evaluation.Judge`. Reads the Keras panel's draws (all
             verification draws of the figure's signature); `sample_grids.png` shows the share
             it recognises. Defaults to `None`.
+        web: bool. Also write `web/`, a static page that draws from the sampler's pools in a
+            browser with LiteRT.js (see `keras_vae.export.web` and docs/guides/web.md).
+            Needs `sampler`, the int8 format and its batch-1 file. Defaults to `False`.
+        litertjs_dir: None or the `node_modules/@litertjs` folder of
+            `npm install @litertjs/core@~2.5.3`, copied beside the page. Defaults to `None`:
+            `$KERAS_VAE_LITERTJS`, then `./node_modules/@litertjs`.
         options: an `ExportOptions`; keyword arguments below replace its fields.
         **option_values: any field of `ExportOptions`: `num_verification_samples`,
             `num_calibration_samples`, `psnr_thresholds`, `uint8_output`, `batch1_variant`,
@@ -80,6 +89,14 @@ def export_decoder(
             f"{method} with c_array=True writes the tensor arena that TFLM measures; it needs"
             f" the TFLM check ({micro.INSTALL}, and micro not False)."
         )
+    extra = None
+    if web:
+        web_page.check_web_request(model, sampler, options, method)
+        litertjs = web_page.find_litertjs(litertjs_dir, method)
+
+        def extra(stage):
+            web_page.write_web_folder(stage, model, sampler, litertjs)
+
     target = targets.decoder_target(model, options, representative_samples, method)
     if sampler is not None:
         target = targets.with_generate(target, model, sampler, options, method)
@@ -88,7 +105,7 @@ def export_decoder(
             f"{method} expects `judge` as a keras_vae.evaluation.Judge or None; got"
             f" {type(judge).__name__}."
         )
-    return pipeline.run_export(target, options, directory, method, judge=judge)
+    return pipeline.run_export(target, options, directory, method, judge=judge, extra=extra)
 
 
 def export_encoder(

@@ -65,12 +65,17 @@ class _Converter:
         return conversion.convert(graph, self.target, variant, uint8_output)
 
 
-def run_export(target, options, directory, method, judge=None) -> ExportReport:
+def run_export(target, options, directory, method, judge=None, extra=None) -> ExportReport:
     """Exports `target` with the checked `options` into `directory`; see `export_decoder`.
-    `judge` (a `keras_vae.evaluation.Judge`, or None) reads the Keras draws of the figure."""
+
+    `judge` (a `keras_vae.evaluation.Judge`, or None) reads the Keras draws of the figure.
+    `extra(stage)`, when given, writes more files into the staging folder (the web page)
+    after the verified files, so they are published, or left out on failure, with them."""
     directory, stage, created = staging.prepare_directory(directory, options.overwrite, method)
     try:
         report = _export_into(target, options, directory, stage, judge)
+        if extra is not None:
+            extra(stage)
         staging.publish(stage, directory)
     finally:
         staging.clean_up(stage, directory, created)
