@@ -546,3 +546,102 @@ def count_instructions(elf, plugin_path, pool: int = -1, seed: int = 0, n: int =
     if len(counts) != n:
         raise FirmwareError(f"the QEMU plugin reported {len(counts)} regions; expected {n}")
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole step: export, build, measure.
+
+FIRMWARE_FILE = "firmware.json"
+
+
+def make_firmware(
+    model,
+    mixture,
+    tflm_dir,
+    out,
+    kernels: str = "cmsis_nn",
+    cache=None,
+    arena_bytes: int | None = None,
+    count: bool = True,
+    num_verification_samples: int = 200,
+    seed: int = 0,
+) -> dict:
+    """Exports `model`'s int8 decoder (with the Python TFLM check and its C array) into
+    `out/export`, builds `out/decoder_<kernels>.elf` with `mixture`'s table, runs it once
+    under QEMU and counts its instructions per image; writes and returns `out/firmware.json`.
+    """
+    import json
+
+    from keras_vae.export import export_decoder
+    from keras_vae.export.report import firmware_lines
+
+    check_toolchain()
+    tflm_dir = resolve_tflm_dir(tflm_dir)
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    table = mixture_arrays(mixture, int(model.latent_dim))
+    report = export_decoder(
+        model,
+        out / "export",
+        formats=("int8",),
+        c_array=True,
+        micro=True,
+        overwrite=True,
+        verbose=0,
+        num_verification_samples=num_verification_samples,
+        num_calibration_samples=max(num_verification_samples, 100),
+        latency_repeats=5,
+        seed=seed,
+    )
+    variant = report.variants["int8_batch1"]
+    content = (out / "export" / pathlib.Path(variant.path).name).read_bytes()
+    quantization = next(v for k, v in variant.quantization.items() if k.startswith("input"))
+    sizes = build(
+        content,
+        out / "export",
+        table,
+        quantization,
+        variant.micro["resolver"],
+        tflm_dir,
+        out,
+        kernels=kernels,
+        cache=cache,
+        arena_bytes=arena_bytes,
+    )
+    shape = tuple(variant.outputs[0]["shape"][1:])
+    first = run(sizes["elf"], -1, seed, 1, shape)
+    result = {
+        "kernels": kernels,
+        "board": f"QEMU {BOARD} (Cortex-M4 with FPU, hard float)",
+        "model_bytes": len(content),
+        "model_hash": f"{model_hash(content):08x}",
+        "arena_bytes": first["arena_bytes"],
+        "arena_bytes_used": first["arena_used"],
+        "python_tflm_arena_bytes": variant.micro["arena_bytes"],
+        **{k: v for k, v in sizes.items() if k != "elf"},
+        "elf": pathlib.Path(sizes["elf"]).name,
+        "latent_dim": int(model.latent_dim),
+        "components": table["names"],
+        "image_shape": list(shape),
+        "instructions_per_image": None,
+        "clock_hz": CLOCK_HZ,
+        "ms_per_image": None,
+        "clock_assumption": (
+            f"{CLOCK_HZ / 1e6:g} MHz at one instruction per cycle (QEMU counts instructions,"
+            " not cycles; a real Cortex-M4 needs more cycles than instructions)"
+        ),
+    }
+    if count:
+        counts = count_instructions(sizes["elf"], plugin(tflm_dir, cache or "build/tflm"))
+        per_image = int(round(float(np.mean(counts))))
+        result.update(
+            instructions_per_image=per_image,
+            instructions_counted=counts,
+            ms_per_image=per_image / CLOCK_HZ * 1000.0,
+        )
+    (out / FIRMWARE_FILE).write_text(json.dumps(result, indent=2) + "\n")
+    markdown = report.to_markdown().rstrip("\n")
+    (out / "report.md").write_text(
+        "\n".join([markdown, "", *firmware_lines(variant.micro, result), ""])
+    )
+    return result
