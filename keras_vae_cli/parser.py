@@ -16,6 +16,8 @@ POOLS_FILE = "pools.npz"
 MIXTURE_FILE = "mixture.json"
 SAMPLERS = ("prior", "mixture", "pool")
 GENERATE_SOURCES = ("auto", "none", "prior", "mixture", "pools")
+# keras_vae.presets.MODEL_PRESETS (a test checks they are the same).
+PRESETS = ("micro", "tiny", "recommended")
 
 
 class Parser(argparse.ArgumentParser):
@@ -45,6 +47,14 @@ def _add_train(commands) -> None:
     add_training_arguments(train)
     train.add_argument("--model-type", choices=MODEL_TYPES, default="vae", help="Default: vae.")
     train.add_argument("--architecture", choices=("conv", "dense"), default="conv")
+    train.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=None,
+        help="a configuration of keras_vae.presets: the board-sized decoders (micro, tiny) or"
+        " the recommended VAE (learned prior of 20 components unless --prior-components)."
+        " Default: none (the options above).",
+    )
     train.add_argument(
         "--free-bits", type=non_negative_float, default=0.0, help="KL floor per latent dimension."
     )
