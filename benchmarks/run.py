@@ -36,7 +36,11 @@ BENCHMARKS = {
     ),
     "speed": ("speed.py", ["--quick"]),
     "export": ("export_benchmark.py", ["--epochs", "1"]),
-    "micro": ("micro.py", ["--epochs", "1", "--judge-epochs", "1", "--out", "runs/micro-quick"]),
+    "micro": (
+        "micro.py",
+        ["--epochs", "1", "--judge-epochs", "1", "--out", "runs/micro-quick", "--kernels"]
+        + ["cmsis_nn", "--board-images", "20", "--pool-images", "2"],
+    ),
 }
 
 

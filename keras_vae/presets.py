@@ -30,6 +30,37 @@ DECODER_PRESETS = {
 }
 
 
+# Every configuration `keras-vae train --preset NAME` trains (`keras_vae_cli.parser.PRESETS`
+# is the same tuple; a test checks).
+MODEL_PRESETS = ("micro", "tiny", "recommended")
+
+
+def model(
+    preset: str, latent_dim: int = 8, input_shape=(28, 28, 1), prior_components: int = 0, **kwargs
+) -> keras.Model:
+    """The `VAE` of a name in `MODEL_PRESETS`: a board-sized decoder (`micro`, `tiny`) or
+    `keras_vae.recommended_vae` (whose learned prior has 20 components unless
+    `prior_components` says otherwise); `prior_components > 0` gives the board-sized ones a
+    learned `MixturePrior`; `kwargs` go to `VAE`."""
+    if preset not in MODEL_PRESETS:
+        raise ValueError(
+            f"keras_vae.presets.model() expects `preset` in {MODEL_PRESETS}; got {preset!r}."
+        )
+    if preset == "recommended":
+        from keras_vae.models.recommended import recommended_vae
+
+        if prior_components:
+            kwargs["prior_components"] = prior_components
+        return recommended_vae(latent_dim=latent_dim, input_shape=tuple(input_shape), **kwargs)
+    if prior_components:
+        from keras_vae.layers.mixture_prior import MixturePrior
+
+        kwargs["prior"] = MixturePrior(
+            latent_dim, num_components=prior_components, seed=kwargs.get("seed")
+        )
+    return vae(preset, latent_dim, tuple(input_shape), **kwargs)
+
+
 def _check_preset(preset: str) -> dict:
     if preset not in DECODER_PRESETS:
         raise ValueError(

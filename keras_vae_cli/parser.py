@@ -18,6 +18,8 @@ POOLS_FILE = "pools.npz"
 MIXTURE_FILE = "mixture.json"
 SAMPLERS = ("prior", "mixture", "pool")
 GENERATE_SOURCES = ("auto", "none", "prior", "mixture", "pools")
+# keras_vae.presets.MODEL_PRESETS (a test checks they are the same).
+PRESETS = ("micro", "tiny", "recommended")
 
 
 class Parser(argparse.ArgumentParser):
@@ -47,6 +49,14 @@ def _add_train(commands) -> None:
     add_training_arguments(train)
     train.add_argument("--model-type", choices=MODEL_TYPES, default="vae", help="Default: vae.")
     train.add_argument("--architecture", choices=("conv", "dense"), default="conv")
+    train.add_argument(
+        "--preset",
+        choices=PRESETS,
+        default=None,
+        help="a configuration of keras_vae.presets: the board-sized decoders (micro, tiny) or"
+        " the recommended VAE (learned prior of 20 components unless --prior-components)."
+        " Default: none (the options above).",
+    )
     train.add_argument(
         "--free-bits", type=non_negative_float, default=0.0, help="KL floor per latent dimension."
     )
@@ -207,6 +217,70 @@ def _add_serve(commands) -> None:
     serve.set_defaults(command_module="serve")
 
 
+def _add_firmware(commands) -> None:
+    firmware = commands.add_parser(
+        "firmware",
+        help="build the int8 decoder into Cortex-M4 firmware (TFLM) and run it under QEMU",
+        description="Builds OUT/decoder_<kernels>.elf (TensorFlow Lite for Microcontrollers on"
+        " QEMU's mps2-an386 board) with the run's int8 decoder and a C table of its mixture,"
+        " and writes OUT/firmware.json (sizes, arena, instructions per image). With --run it"
+        " runs POOL SEED N on the emulated board and writes a PNG grid. See"
+        " docs/guides/firmware.md.",
+    )
+    firmware.add_argument(
+        "model",
+        metavar="RUN",
+        help=f"a run folder holding {MODEL_FILE}, or a saved .keras model.",
+    )
+    firmware.add_argument(
+        "--tflm-dir",
+        default=None,
+        help="the TensorFlow Lite for Microcontrollers tree to build against. Default: $TFLM_DIR.",
+    )
+    firmware.add_argument("--out", required=True, help="Folder of the firmware and its files.")
+    firmware.add_argument(
+        "--kernels",
+        choices=("ref", "cmsis_nn"),
+        default="cmsis_nn",
+        help="TFLM's reference kernels or Arm's CMSIS-NN. Default: cmsis_nn.",
+    )
+    firmware.add_argument(
+        "--source",
+        choices=("auto", "pools", "mixture", "prior"),
+        default="auto",
+        help=f"the mixture in the firmware's table: the class pools of {POOLS_FILE}, the"
+        f" mixture of {MIXTURE_FILE}, or the model's prior. Default: auto, the pools when the"
+        " run has them, else the prior.",
+    )
+    firmware.add_argument(
+        "--pools", default=None, help=f"Pools file. Default: {POOLS_FILE} next to the model."
+    )
+    firmware.add_argument(
+        "--mixture", default=None, help=f"Mixture file. Default: {MIXTURE_FILE} next to the model."
+    )
+    firmware.add_argument(
+        "--arena-bytes",
+        type=positive_int,
+        default=None,
+        help="tensor arena of the firmware. Default: the one the Python TFLM check measured.",
+    )
+    firmware.add_argument(
+        "--cache-dir",
+        default="build/tflm",
+        help="where TFLM's library is built once per kernel set. Default: build/tflm.",
+    )
+    firmware.add_argument(
+        "--no-count", action="store_true", help="Skip counting instructions with QEMU's plugin."
+    )
+    firmware.add_argument("--run", action="store_true", help="Run the firmware under QEMU.")
+    firmware.add_argument(
+        "--pool", type=int, default=None, help="--run: the component to draw, -1 for all."
+    )
+    firmware.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
+    firmware.add_argument("-n", type=positive_int, default=16, help="--run: images. Default: 16.")
+    firmware.set_defaults(command_module="firmware")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the `keras-vae` command; each command sets `command_module`, the module
     of `keras_vae.cli` that runs it."""
@@ -215,7 +289,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train, evaluate, sample from and export variational autoencoders.",
     )
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for add in (_add_train, _add_evaluate, _add_sample, _add_export, _add_serve):
+    for add in (_add_train, _add_evaluate, _add_sample, _add_export, _add_serve, _add_firmware):
         add(commands)
     for command in commands.choices.values():
         command.add_argument(

@@ -179,14 +179,21 @@ def test_batch1_files_run_in_armnn_like_in_litert(exported, tmp_path):
 
 
 @needs_tflm
-def test_firmware_template_registers_every_op_of_the_int8_file(exported):
+def test_firmware_table_registers_every_op_of_the_int8_file(exported):
+    from keras_vae.export import firmware
+
     _, report = exported
-    template = (micro_root() / "main.cc").read_text()
-    for line in report.variants["int8_batch1"].micro["resolver"]:
-        assert line in template, line
-    assert "MicroMutableOpResolver<" + str(template.count("resolver.Add")) + ">" in template
-    assert "kTensorArenaSize" in template and "g_decoder_int8_model" in template
-
-
-def micro_root():
-    return pathlib.Path(__file__).resolve().parents[1] / "export" / "micro"
+    resolver = report.variants["int8_batch1"].micro["resolver"]
+    table = {
+        "means": np.zeros((1, LATENT_DIM), "float32"),
+        "scale_tril": np.eye(LATENT_DIM, dtype="float32")[None],
+        "weights": np.ones(1, "float32"),
+        "names": ["prior"],
+    }
+    header = firmware.mixture_table(table, b"model", {"scale": 0.1, "zero_point": 0}, resolver)
+    for line in resolver:
+        assert line.replace("resolver.", "(resolver).") in header, line
+    assert f"#define KERAS_VAE_OP_COUNT {len(resolver)}" in header
+    source = firmware.SOURCE.read_text()
+    assert "MicroMutableOpResolver<KERAS_VAE_OP_COUNT>" in source
+    assert "g_decoder_int8_model" in source and "kTensorArenaSize" in source

@@ -26,3 +26,29 @@ def test_named_helpers_and_unknown_preset():
     assert presets.tiny_vae(latent_dim=4).decoder.dense_units == ()
     with pytest.raises(ValueError, match="`preset` in \\['micro', 'tiny'\\]; got 'huge'"):
         presets.decoder("huge")
+
+
+def test_model_presets_are_the_parsers_and_build_their_vaes():
+    from keras_vae_cli.parser import PRESETS
+
+    assert PRESETS == presets.MODEL_PRESETS
+    tiny = presets.model("tiny", latent_dim=4, prior_components=3, seed=1)
+    assert tiny.decoder.conv_filters == (8, 4) and tiny.prior.num_components == 3
+    assert presets.model("micro", latent_dim=4).prior is None
+    recommended = presets.model("recommended", latent_dim=4, input_shape=(16, 16, 1))
+    assert recommended.prior.num_components == 20
+    with pytest.raises(ValueError, match="`preset` in \\('micro', 'tiny', 'recommended'\\)"):
+        presets.model("huge")
+
+
+def test_train_preset_from_the_command_line(tmp_path, capsys):
+    import keras_vae_cli
+
+    run = tmp_path / "run"
+    argv = ["train", "--dataset", "shapes", "--image-size", "16", "--preset", "tiny"]
+    argv += ["--epochs", "1", "--latent-dim", "3", "--prior-components", "2"]
+    assert keras_vae_cli.main([*argv, "--output-dir", str(run)]) == 0, capsys.readouterr().err
+    model = keras_vae.load_model(run / "model.keras")
+    assert model.decoder.conv_filters == (8, 4) and model.prior.num_components == 2
+    assert keras_vae_cli.main([*argv, "--model-type", "cvae", "--output-dir", str(tmp_path)]) == 1
+    assert "--preset tiny is a VAE configuration" in capsys.readouterr().err

@@ -17,6 +17,9 @@ def build_model(args, input_shape, num_classes: int):
         "seed": args.seed,
         "input_shape": tuple(input_shape),
     }
+    preset = getattr(args, "preset", None)
+    if preset is not None:
+        return preset_model(args, input_shape)
     if args.model_type == "autoencoder":
         if getattr(args, "prior_components", 0):
             raise CommandError("--prior-components needs a VAE; the autoencoder has no prior")
@@ -29,6 +32,28 @@ def build_model(args, input_shape, num_classes: int):
     if args.model_type == "cvae":
         return keras_vae.ConditionalVAE(num_classes=num_classes, **vae)
     return keras_vae.VAE(**vae)
+
+
+def preset_model(args, input_shape):
+    """The VAE of `--preset` (`keras_vae.presets.model`), with the command line's options."""
+    from keras_vae import presets
+
+    if args.model_type != "vae":
+        raise CommandError(
+            f"--preset {args.preset} is a VAE configuration; it does not go with --model-type"
+            f" {args.model_type}"
+        )
+    if args.architecture != "conv":
+        raise CommandError(f"--preset {args.preset} chooses its own networks; drop --architecture")
+    return presets.model(
+        args.preset,
+        latent_dim=args.latent_dim,
+        input_shape=tuple(input_shape),
+        prior_components=args.prior_components,
+        beta=args.beta,
+        free_bits=args.free_bits,
+        seed=args.seed,
+    )
 
 
 def training_callbacks(args, output):

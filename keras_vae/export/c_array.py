@@ -2,7 +2,7 @@
 
 `write` turns the int8 file into `<network>_int8_data.h`/`.cc`: a 16-byte-aligned
 `const unsigned char` array and its length, the tensor arena size TFLM measured, and the
-scale and zero point of the integer input and output tensors, so `export/micro/main.cc`
+scale and zero point of the integer input and output tensors, so the firmware (`firmware_main.cc`)
 compiles against it unchanged.
 """
 

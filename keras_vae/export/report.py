@@ -213,3 +213,26 @@ def micro_lines(micro: dict | None) -> list:
         + "".join(f" `{line}`" for line in micro["resolver"]),
     ]
     return lines
+
+
+def firmware_lines(micro: dict, firmware: dict) -> list:
+    """The firmware's measurements (`keras_vae.export.firmware`) beside the Python TFLM check."""
+
+    def number(value, spec=","):
+        return "-" if value is None else format(value, spec)
+
+    return [
+        f"## Firmware ({firmware['kernels']} kernels, {firmware['board']})",
+        "",
+        "| | Python TFLM check (host) | firmware (emulated board) |",
+        "|---|---:|---:|",
+        f"| model bytes | {number(micro['flash_bytes'])} | {number(firmware['model_bytes'])} |",
+        f"| tensor arena (bytes) | {number(micro['arena_bytes'])} smallest that runs"
+        f" | {number(firmware['arena_bytes_used'])} used of {number(firmware['arena_bytes'])} |",
+        f"| flash: text + data (bytes) | - | {number(firmware['flash_bytes'])} |",
+        f"| RAM: data + bss (bytes) | - | {number(firmware['ram_bytes'])} |",
+        f"| instructions per image | - | {number(firmware['instructions_per_image'])} |",
+        f"| ms per image | - | {number(firmware['ms_per_image'], '.1f')} |",
+        "",
+        f"Clock: {firmware['clock_assumption']}.",
+    ]
