@@ -554,6 +554,30 @@ def count_instructions(elf, plugin_path, pool: int = -1, seed: int = 0, n: int =
 FIRMWARE_FILE = "firmware.json"
 
 
+# The arena Python's TFLM measured is that of its reference kernels; CMSIS-NN's kernels ask for
+# scratch buffers on top, so a build at the measured size may not allocate. Without an arena
+# from the user, the build grows it by half until the board allocates (at most this often).
+_ARENA_GROWTH_TRIES = 4
+
+
+def _build_and_start(arguments, where, arena_bytes, measured, shape) -> tuple:
+    """Builds the ELF and runs it for one image; returns `(sizes, first_run)`."""
+    tflm_dir, out, kernels, cache = where
+    size = arena_bytes
+    for _ in range(1 if arena_bytes is not None else _ARENA_GROWTH_TRIES):
+        sizes = build(*arguments, tflm_dir, out, kernels=kernels, cache=cache, arena_bytes=size)
+        try:
+            return sizes, run(sizes["elf"], -1, 0, 1, shape)
+        except FirmwareError as error:
+            if arena_bytes is not None or "too small" not in str(error):
+                raise
+            size = int((size or measured) * 1.5)
+    raise FirmwareError(
+        f"the {kernels} firmware could not allocate its tensors even with a {size:,}-byte"
+        " arena; pass --arena-bytes"
+    )
+
+
 def make_firmware(
     model,
     mixture,
@@ -596,20 +620,11 @@ def make_firmware(
     variant = report.variants["int8_batch1"]
     content = (out / "export" / pathlib.Path(variant.path).name).read_bytes()
     quantization = next(v for k, v in variant.quantization.items() if k.startswith("input"))
-    sizes = build(
-        content,
-        out / "export",
-        table,
-        quantization,
-        variant.micro["resolver"],
-        tflm_dir,
-        out,
-        kernels=kernels,
-        cache=cache,
-        arena_bytes=arena_bytes,
-    )
     shape = tuple(variant.outputs[0]["shape"][1:])
-    first = run(sizes["elf"], -1, seed, 1, shape)
+    arguments = (content, out / "export", table, quantization, variant.micro["resolver"])
+    sizes, first = _build_and_start(
+        arguments, (tflm_dir, out, kernels, cache), arena_bytes, variant.micro["arena_bytes"], shape
+    )
     result = {
         "kernels": kernels,
         "board": f"QEMU {BOARD} (Cortex-M4 with FPU, hard float)",
