@@ -3,12 +3,15 @@
 import numpy as np
 
 from keras_vae.latent import LatentPools
-from keras_vae.samplers.base import Sampler, check_n, draw_from_components, register_sampler
+from keras_vae.latent.mixture import GaussianMixture
+from keras_vae.samplers.base import Sampler, register_sampler
 
 
 @register_sampler
 class PoolSampler(Sampler):
     """Draws latent vectors from the pool of class `label` in `pools`.
+
+    Its mixture is the chosen pool alone, `pools.as_mixture().select(label)`.
 
     Args:
         pools: `keras_vae.LatentPools`. The per-class Gaussians of a trained model.
@@ -31,27 +34,25 @@ class PoolSampler(Sampler):
         self.label = pools.labels[self.index].item()
         self.latent_dim = pools.latent_dim
 
-    # The chosen pool as a one-component mixture.
+    def as_mixture(self) -> GaussianMixture:
+        return self.pools.as_mixture().component(self.index)
+
+    # Kept for code that read the tables off the sampler before `as_mixture` existed.
     @property
     def means(self) -> np.ndarray:
-        return self.pools.means[self.index : self.index + 1]
+        return self.as_mixture().means
 
     @property
     def scale_tril(self) -> np.ndarray:
-        return self.pools.scale_tril[self.index : self.index + 1]
+        return self.as_mixture().scale_tril
 
     @property
     def weights(self) -> np.ndarray:
-        return np.ones(1, "float32")
+        return self.as_mixture().weights
 
     @property
     def component_names(self) -> list:
-        return [self.pools.component_names[self.index]]
-
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        n = check_n(n, "PoolSampler.sample()")
-        z, _ = draw_from_components(self.means, self.scale_tril, self.weights, n, seed)
-        return z
+        return self.as_mixture().component_names
 
     def get_config(self) -> dict:
         return {"pools": self.pools.to_config(), "label": self.label}

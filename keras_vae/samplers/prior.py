@@ -3,13 +3,8 @@
 import numpy as np
 
 from keras_vae import validation
-from keras_vae.samplers.base import (
-    Sampler,
-    check_n,
-    check_temperature,
-    draw_from_components,
-    register_sampler,
-)
+from keras_vae.latent.mixture import GaussianMixture
+from keras_vae.samplers.base import Sampler, check_temperature, register_sampler
 
 
 @register_sampler
@@ -33,29 +28,26 @@ class PriorSampler(Sampler):
         self.latent_dim = validation.check_positive_int(latent_dim, "latent_dim", "PriorSampler")
         self.temperature = check_temperature(temperature, "PriorSampler")
 
-    # The prior as a one-component mixture, so an exported `generate` treats it like the others.
+    def as_mixture(self) -> GaussianMixture:
+        """N(0, temperature^2 I) as a one-component mixture named `"prior"`."""
+        return GaussianMixture.standard_normal(self.latent_dim, self.temperature)
+
+    # Kept for code that read the tables off the sampler before `as_mixture` existed.
     @property
     def means(self) -> np.ndarray:
-        return np.zeros((1, self.latent_dim), "float32")
+        return self.as_mixture().means
 
     @property
     def scale_tril(self) -> np.ndarray:
-        return (self.temperature * np.eye(self.latent_dim, dtype="float32"))[None]
+        return self.as_mixture().scale_tril
 
     @property
     def weights(self) -> np.ndarray:
-        return np.ones(1, "float32")
+        return self.as_mixture().weights
 
     @property
     def component_names(self) -> list:
-        return ["prior"]
-
-    def sample(self, n: int, seed: int | None = None) -> np.ndarray:
-        n = check_n(n, "PriorSampler.sample()")
-        z, _ = draw_from_components(
-            self.means, self.scale_tril, np.ones(1), n, seed, temperature=1.0
-        )
-        return z
+        return self.as_mixture().component_names
 
     def get_config(self) -> dict:
         return {"latent_dim": self.latent_dim, "temperature": self.temperature}

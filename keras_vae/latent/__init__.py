@@ -22,6 +22,17 @@ import numpy as np
 import tensorflow as tf
 
 from keras_vae import validation
+from keras_vae.latent.mixture import GaussianMixture, as_mixture
+
+__all__ = [
+    "GaussianMixture",
+    "LatentPools",
+    "as_mixture",
+    "encode_means",
+    "interpolate",
+    "latent_grid",
+    "traverse",
+]
 
 INTERPOLATION_METHODS = ("linear", "slerp")
 
@@ -92,10 +103,10 @@ class LatentPools:
     is in. Pools are plain arrays: `save` writes them to a `.npz` file kept next to the
     model, `load` reads them back.
 
-    Like `keras_vae.samplers.GaussianMixtureSampler`, the pools are a mixture: `means`,
-    `scale_tril` (lower-triangular `L_k`, covariance `L_k L_k^T`), `weights` (the class
-    shares) and `component_names` (the labels as text). `keras_vae.samplers.PoolSampler`
-    draws from one pool.
+    The pools are a mixture: `as_mixture()` gives them as a `GaussianMixture` (the class
+    shares as weights, the labels as text for component names), and `means`, `scale_tril`,
+    `weights` and `component_names` read its tables. `as_mixture().select(7)` is the pool
+    of 7s alone; `keras_vae.samplers.PoolSampler` draws from one pool.
 
     Args:
         labels: array `(k,)`. The class of each pool.
@@ -131,6 +142,12 @@ class LatentPools:
     @property
     def latent_dim(self) -> int:
         return int(self._means.shape[1])
+
+    def as_mixture(self) -> GaussianMixture:
+        """The pools as one `GaussianMixture`: a component per class, weighted by its share."""
+        return GaussianMixture(
+            self._means, self._cholesky, self.counts / self.counts.sum(), self.component_names
+        )
 
     @property
     def means(self) -> np.ndarray:
@@ -222,6 +239,8 @@ class LatentPools:
         """Draws `n` latent vectors `(n, latent_dim)` float32 from the pool of `label`."""
         n = validation.check_positive_int(n, "n", "LatentPools.sample()")
         index = self.index_of(label, "LatentPools.sample()")
+        # Its own draw (no component choice), kept so a seed gives the vectors it always gave;
+        # `as_mixture().select(label).sample(n, seed)` draws from the same Gaussian.
         eps = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         z = self._means[index] + eps @ self._cholesky[index].T
         return z.astype("float32")
@@ -244,17 +263,7 @@ class LatentPools:
 
     def log_density(self, z) -> np.ndarray:
         """log N(z | mean_k, cov_k) of each vector under each pool: `(n, k)`."""
-        z = np.asarray(validation.as_float_array(z, "z", (self.latent_dim,), "log_density"))
-        diff = z[:, None, :].astype("float64") - self._means[None]  # (n, k, d)
-        # Solve L y = diff per pool; the squared norm of y is the Mahalanobis distance.
-        solved = np.stack(
-            [np.linalg.solve(self._cholesky[k], diff[:, k].T).T for k in range(len(self.labels))],
-            axis=1,
-        )
-        log_det = 2.0 * np.log(np.diagonal(self._cholesky, axis1=1, axis2=2)).sum(axis=-1)
-        return -0.5 * (
-            np.square(solved).sum(axis=-1) + log_det[None] + self.latent_dim * np.log(2 * np.pi)
-        )
+        return self.as_mixture().component_log_prob(z)
 
     def classify(self, z) -> np.ndarray:
         """The label of the pool with the highest density at each vector: `(n,)`."""
