@@ -13,7 +13,7 @@ from keras_vae.evaluation import Judge
 from keras_vae.latent import LatentPools
 from keras_vae.samplers import GaussianMixtureSampler, PoolSampler
 
-pytestmark = pytest.mark.large
+pytestmark = [pytest.mark.large, pytest.mark.heavy]
 
 LATENT_DIM = 8
 

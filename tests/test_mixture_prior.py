@@ -66,6 +66,7 @@ def _vae_with_prior(latent_dim=2, num_components=1, seed=0):
     )
 
 
+@pytest.mark.heavy
 def test_kl_estimate_is_unbiased_for_the_closed_form(tiny_images):
     """One Gaussian component with known mean and variance: E_q[log q - log p] has a closed
     form (the KL between two diagonal Gaussians), which the sampled estimate must average to."""
@@ -84,6 +85,7 @@ def test_kl_estimate_is_unbiased_for_the_closed_form(tiny_images):
     np.testing.assert_allclose(terms["kl_loss"], expected, rtol=0.02, atol=0.02)
 
 
+@pytest.mark.heavy
 def test_a_standard_normal_component_gives_the_standard_likelihood(tiny_images):
     """A one-component prior at N(0, I) is the standard prior: same IWAE estimate, same ELBO."""
     standard = keras_vae.VAE(latent_dim=2, seed=0)

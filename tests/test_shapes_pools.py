@@ -24,6 +24,7 @@ MIN_SHARE_OF_A_CONCENTRATED_POOL = 0.3
 
 
 @pytest.mark.large
+@pytest.mark.heavy
 def test_pool_draws_look_like_their_class():
     keras.utils.set_random_seed(0)
     real, real_labels = data.make_shapes(3000, SIZE, seed=10)
