@@ -89,7 +89,7 @@ def run_export(target, options, directory, method, judge=None, extra=None) -> Ex
         raise FidelityError(
             "\n".join(lines)
             + f"\nThe files and report are in {directory}. Lower `psnr_thresholds` to accept"
-            " them, or see export/README.md (e.g. Decoder(upsampling='resize')).",
+            " them, or see docs/guides/export.md (e.g. Decoder(upsampling='resize')).",
             report,
         )
     return report
