@@ -25,7 +25,9 @@ def read_result(path: Path) -> dict:
         document = json.loads(path.read_text())
     except (OSError, ValueError) as error:
         raise PluginError(f"benchmark result {path}: not readable JSON ({error}).") from error
-    missing = [key for key in REQUIRED if key not in document] if isinstance(document, dict) else REQUIRED
+    missing = (
+        [key for key in REQUIRED if key not in document] if isinstance(document, dict) else REQUIRED
+    )
     if missing:
         raise PluginError(f"benchmark result {path}: missing field(s) {', '.join(missing)}.")
     rows = document["rows"]
@@ -70,7 +72,5 @@ def on_files(files, config):
         raise PluginError(f"no benchmark results in {RESULTS}: the benchmark pages need them.")
     for path in paths:
         content = render_result(read_result(path))
-        files.append(
-            File.generated(config, f"benchmarks/{path.stem}.md", content=content)
-        )
+        files.append(File.generated(config, f"benchmarks/{path.stem}.md", content=content))
     return files
