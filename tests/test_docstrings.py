@@ -1,6 +1,7 @@
 """Every public name of keras_vae and its subpackages has a docstring, with `Args:` where it
 takes arguments (the API reference pages are generated from them)."""
 
+import dataclasses
 import importlib
 import inspect
 
@@ -27,6 +28,10 @@ def public_objects():
 
 
 def takes_arguments(obj) -> bool:
+    # Result records (GenerationReport, ExportReport, ...) are built by the library, not by
+    # the user; their fields are documented in their class docstring.
+    if dataclasses.is_dataclass(obj):
+        return False
     target = obj.__init__ if inspect.isclass(obj) else obj
     if inspect.isclass(obj) and target is object.__init__:
         return False

@@ -30,6 +30,10 @@ class FidelityError(ValueError):
 
     The files and the report are written before it is raised; `report` holds the
     `ExportReport` (see `report.failures()` and each variant's `error_by_op_type`).
+
+    Args:
+        message: str. The error message.
+        report: ExportReport. The report written before raising.
     """
 
     def __init__(self, message: str, report: ExportReport):
