@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip -q --disable-pip-version-check
 
-.PHONY: demo test test-all lint bench clean-venv
+.PHONY: demo test test-all lint docs docs-serve bench clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ $(VENV)/.installed-demo: $(PY) setup.cfg pyproject.toml
 
 $(VENV)/.installed-dev: $(PY) setup.cfg pyproject.toml
 	$(PIP) install -e ".[dev]"
+	touch $@
+
+$(VENV)/.installed-docs: $(PY) setup.cfg pyproject.toml
+	$(PIP) install -e ".[docs]"
 	touch $@
 
 # The LiteRT.js runtime that the web page copies (pinned by package-lock.json); without npm
@@ -40,6 +44,14 @@ test-all: $(VENV)/.installed-dev node_modules/.package-lock.json
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The site from docs/ (mkdocs.yml): broken links, anchors, missing API objects and missing or
+# malformed benchmarks/results/*.json fail the build.
+docs: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --site-dir site
+
+docs-serve: $(VENV)/.installed-docs
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 bench: $(VENV)/.installed-dev
 	TF_CPP_MIN_LOG_LEVEL=2 $(PY) benchmarks/run.py

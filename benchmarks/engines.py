@@ -6,7 +6,7 @@ Reads an export directory (written by `export_decoder` with tflite-micro install
 every `decoder_*.tflite` with LiteRT on `--num` prior latents, takes the TFLM result from
 `report.json`, and runs each file with Arm NN (CpuRef) through `export/run_armnn.py` in the
 system Python (`apt-get install -y python3-pyarmnn`). Prints the Markdown table of
-export/README.md: per file, "runs" with the largest difference from LiteRT, or the refusal.
+docs/guides/export.md: per file, "runs" with the largest difference from LiteRT, or the refusal.
 """
 
 import argparse

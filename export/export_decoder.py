@@ -5,7 +5,7 @@
     python export/export_decoder.py runs/vae --out firmware --formats int8 --c-array
 
 Writes the files, report.json, report.md and sample_grids.png into `--out` (see
-export/README.md); a ConditionalVAE file gives the signature `decode(z, labels)`. Exits with
+docs/guides/export.md); a ConditionalVAE file gives the signature `decode(z, labels)`. Exits with
 status 1 when a variant fails the fidelity gate (the files and report are still written) and
 2 on bad input.
 """

@@ -19,7 +19,11 @@ __all__ = ["add_data_arguments", "add_training_arguments", "build_parser", "main
 
 def main(argv=None) -> int:
     """Runs `keras-vae` with `argv` (default: the process's arguments); returns the exit
-    status: 0, 1 for an error the user can fix (one line on stderr), 2 for bad usage."""
+    status: 0, 1 for an error the user can fix (one line on stderr), 2 for bad usage.
+
+    Args:
+        argv: list of str or None. The arguments without the program name; None for `sys.argv[1:]`.
+    """
     args = build_parser().parse_args(argv)
     # TensorFlow's start-up lines (oneDNN, CUDA, CPU features) say nothing to a user of the
     # command; quiet unless asked for (--verbose) or the user chose a log level.

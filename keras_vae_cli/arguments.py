@@ -15,7 +15,11 @@ OFFLINE_IMAGE_SETS = ("shapes",)
 
 
 def positive_int(text: str) -> int:
-    """argparse type: an int >= 1."""
+    """argparse type: an int >= 1.
+
+    Args:
+        text: str. The option's value as typed.
+    """
     return _int_at_least(text, 1)
 
 
@@ -35,7 +39,11 @@ def _int_at_least(text: str, low: int) -> int:
 
 
 def non_negative_float(text: str) -> float:
-    """argparse type: a float >= 0."""
+    """argparse type: a float >= 0.
+
+    Args:
+        text: str. The option's value as typed.
+    """
     return _float_at_least(text, 0.0, strict=False)
 
 
@@ -79,7 +87,14 @@ def add_data_arguments(
 ) -> None:
     """Adds `--dataset`, `--data-dir`, `--batch-size` and `--seed`; with `images=True` also
     `--images` and `--image-size`, and `--dataset` takes any TensorFlow Datasets image set.
-    `keras_vae.data.resolve_data_source` resolves them."""
+    `keras_vae.data.resolve_data_source` resolves them.
+
+    Args:
+        parser: argparse.ArgumentParser. The parser to add the options to.
+        default_dataset: str. Default of `--dataset`. Defaults to `"auto"`.
+        images: bool. Also add the options for image folders and TFDS image sets. Defaults to
+            `False`.
+    """
     mnist_help = (
         "auto tries mnist and, when it is unavailable (no network), says so in one line"
         " and falls back to sample; mnist and fashion_mnist stop with an error instead;"
@@ -142,7 +157,14 @@ def add_training_arguments(
     default_output_dir: str | None = "runs/keras-vae",
     output_dir_help: str | None = None,
 ) -> None:
-    """Adds `--epochs`, `--latent-dim`, `--beta`, `--prior-components` and `--output-dir`."""
+    """Adds `--epochs`, `--latent-dim`, `--beta`, `--prior-components` and `--output-dir`.
+
+    Args:
+        parser: argparse.ArgumentParser. The parser to add the options to.
+        default_epochs: int. Default of `--epochs`. Defaults to `10`.
+        default_output_dir: str. Default of `--output-dir`. Defaults to `"runs/keras-vae"`.
+        output_dir_help: str or None. Help text of `--output-dir`; None for the standard one.
+    """
     parser.add_argument(
         "--epochs", type=positive_int, default=default_epochs, help=f"Default: {default_epochs}."
     )

@@ -19,6 +19,13 @@ class NonFiniteLossError(RuntimeError):
             was found at the end of the epoch (e.g. a validation loss).
         name: str. The log entry (e.g. `"loss"`) or variable that is not finite.
         value: float. The value found.
+
+    Args:
+        message: str. The error message.
+        epoch: int. The epoch at which the value became non-finite.
+        step: int or None. The step within that epoch.
+        name: str. The loss or metric that became non-finite.
+        value: float. Its value (NaN or infinite).
     """
 
     def __init__(self, message, epoch, step, name, value):

@@ -15,7 +15,11 @@ PROJECTOR_DIMENSIONS = 3
 def sprite_image(images: np.ndarray) -> np.ndarray:
     """A square sprite sheet of `images` `(n, h, w, c)` in [0, 1] as uint8
     `(side*h, side*w, c)`, the layout the projector reads thumbnails from (row-major, no
-    padding, empty cells white). Grey digits are drawn dark on light, as in the figures."""
+    padding, empty cells white). Grey digits are drawn dark on light, as in the figures.
+
+    Args:
+        images: float array `(n, h, w, c)` in [0, 1]. The thumbnails, in order.
+    """
     images = np.clip(np.asarray(images, np.float32), 0.0, 1.0)
     if images.shape[-1] == 1:
         images = 1.0 - images

@@ -29,7 +29,11 @@ def resolve_data(args) -> vae_data.DataSource:
 
 def load_model(path):
     """The model of `--model`: a `.keras` file, or a run folder (`saving.resolve_model_path`),
-    loaded by `keras_vae.saving.load_keras`; any failure is a `CommandError` naming the file."""
+    loaded by `keras_vae.saving.load_keras`; any failure is a `CommandError` naming the file.
+
+    Args:
+        path: str or Path. A `.keras` file or a run folder.
+    """
     try:
         return saving.load_keras(saving.resolve_model_path(path), compile=False)
     except (FileNotFoundError, saving.ModelFileError) as error:
@@ -37,7 +41,13 @@ def load_model(path):
 
 
 def prepare_output(directory, names, overwrite: bool) -> pathlib.Path:
-    """Creates `directory`; refuses when it holds any of `names` and `overwrite` is off."""
+    """Creates `directory`; refuses when it holds any of `names` and `overwrite` is off.
+
+    Args:
+        directory: str or Path. The output folder, created if missing.
+        names: iterable of str. The files the command will write.
+        overwrite: bool. Whether existing files of `names` may be replaced.
+    """
     directory = pathlib.Path(directory)
     existing = [name for name in names if (directory / name).exists()]
     if existing and not overwrite:

@@ -48,7 +48,12 @@ def _read_idx(path: pathlib.Path, magic: int, dims: int) -> tuple[tuple[int, ...
 def read_idx_split(data_dir, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Reads one split from the original IDX `.gz` files: uint8 images `(n, 28, 28, 1)` and
     int64 labels `(n,)`. Raises `DatasetUnavailableError` when files are missing and
-    `ValueError` when a file is corrupt."""
+    `ValueError` when a file is corrupt.
+
+    Args:
+        data_dir: str or Path. The folder holding the four IDX `.gz` files.
+        split: str. `"train"` or `"test"`. Defaults to `"train"`.
+    """
     folder = pathlib.Path(data_dir)
     names = IDX_FILES[split]
     missing = missing_files(folder, names)

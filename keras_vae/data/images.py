@@ -46,7 +46,15 @@ def check_image_size(image_size, owner: str) -> tuple[int, int] | None:
 def fit_image(image, image_size, channels: int, crop: bool = True):
     """One image with pixels in [0, 255] -> float32 `(*image_size, channels)`: centre-cropped
     to the target's aspect ratio (when `crop`), resized (area-weighted when shrinking), and
-    converted to `channels` (1 or 3)."""
+    converted to `channels` (1 or 3).
+
+    Args:
+        image: array `(h, w, c)`. Pixels in [0, 255].
+        image_size: tuple of int. Target `(height, width)`.
+        channels: int. Target channels: 1 (colour becomes luminance) or 3 (grey is repeated).
+        crop: bool. Crop the centre to the target's aspect ratio before resizing. Defaults to
+            `True`.
+    """
     image = tf.cast(image, tf.float32)
     if image.shape[-1] == 4 or image.shape[-1] == 2:  # drop alpha
         image = image[..., :-1]

@@ -96,5 +96,10 @@ def load_mnist(
 
 
 def load_fashion_mnist(split: str = "train", data_dir=None, **kwargs) -> tf.data.Dataset:
-    """`load_mnist(..., dataset="fashion_mnist")`: the same pipeline on Fashion-MNIST."""
+    """`load_mnist(..., dataset="fashion_mnist")`: the same pipeline on Fashion-MNIST.
+
+    Args:
+        split: str. `"train"` or `"test"`. Defaults to `"train"`.
+        data_dir: str or None. A folder of IDX files or a TFDS data directory. Defaults to `None`.
+    """
     return load_mnist(split, data_dir, dataset="fashion_mnist", **kwargs)

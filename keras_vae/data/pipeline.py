@@ -14,7 +14,12 @@ class DatasetUnavailableError(RuntimeError):
     what failed and how to proceed (a `data_dir` with the IDX files, or the offline sample).
 
     `reason` holds what failed without the advice, for one-line reports such as the
-    fallback line of `resolve_data_source`."""
+    fallback line of `resolve_data_source`.
+
+    Args:
+        reason: str. What failed.
+        how_to_proceed: str. What the user can do instead. Defaults to `""`.
+    """
 
     def __init__(self, reason: str, how_to_proceed: str = ""):
         super().__init__(f"{reason} {how_to_proceed}".strip())
@@ -22,13 +27,23 @@ class DatasetUnavailableError(RuntimeError):
 
 
 def scale_images(images: tf.Tensor) -> tf.Tensor:
-    """Pixels in [0, 255] (uint8 or float) -> float32 in [0, 1]."""
+    """Pixels in [0, 255] (uint8 or float) -> float32 in [0, 1].
+
+    Args:
+        images: array or tensor. Pixels in [0, 255], uint8 or float.
+    """
     return tf.cast(images, tf.float32) / 255.0
 
 
 def binarize_static(images: tf.Tensor, index: tf.Tensor, seed: int) -> tf.Tensor:
     """One fixed Bernoulli draw per image, keyed on (seed, index): the same on every epoch,
-    on every run and whatever the shuffling."""
+    on every run and whatever the shuffling.
+
+    Args:
+        images: float tensor in [0, 1]. One image or a batch.
+        index: int tensor. The image's index in its split (the key of its draw).
+        seed: int. The seed of the draws.
+    """
     noise = tf.random.stateless_uniform(
         tf.shape(images), seed=tf.stack([tf.cast(seed, tf.int64), tf.cast(index, tf.int64)])
     )
@@ -43,6 +58,10 @@ def binarize_dynamic(images: tf.Tensor, generator: tf.random.Generator) -> tf.Te
     pipeline: `tf.random.uniform` inside a dataset would restart its sequence with each new
     iterator (each epoch of `fit`) once a global seed is set, silently turning dynamic
     binarization into a static one.
+
+    Args:
+        images: float tensor in [0, 1]. A batch of images.
+        generator: tf.random.Generator. The source of the draws.
     """
     return tf.cast(generator.uniform(tf.shape(images)) < images, tf.float32)
 

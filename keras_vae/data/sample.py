@@ -17,6 +17,10 @@ def load_mnist_sample(binarize: str | None = None, seed: int = 0) -> tuple[np.nd
     The images go through the same preprocessing as `load_mnist` (scaled to [0, 1], binarized
     when asked; `"dynamic"` is a per-epoch pipeline option and is not accepted here).
 
+    Args:
+        binarize: str or None. `None`, `"static"` or `"dynamic"`. Defaults to `None`.
+        seed: int. Seed of the binarization. Defaults to `0`.
+
     Returns:
         `(images, labels)`: float32 `(5000, 28, 28, 1)` in [0, 1] and int64 `(5000,)`.
 

@@ -112,7 +112,16 @@ def write_shapes_folder(
 ) -> pathlib.Path:
     """Writes `make_shapes(n, image_size, seed)` as image files, one subfolder per class
     (`directory/circle/00000.png`, ...); the files take the `formats` (`"png"`, `"jpeg"`)
-    in turn. Returns `directory`."""
+    in turn. Returns `directory`.
+
+    Args:
+        directory: str or Path. The folder to write; one subfolder per class.
+        n: int. Number of images.
+        image_size: int. Side of the square images. Defaults to `32`.
+        seed: int. Seed of `make_shapes`. Defaults to `0`.
+        formats: tuple of str. File formats, used in turn (`"png"`, `"jpeg"`, ...). Defaults to
+            `("png",)`.
+    """
     import keras
 
     directory = pathlib.Path(directory)

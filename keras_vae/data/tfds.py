@@ -12,7 +12,12 @@ REACHABILITY_TIMEOUT_S = 5.0
 
 def check_reachable(url: str, timeout: float = REACHABILITY_TIMEOUT_S) -> None:
     """Opens (and closes) a TCP connection to the host of `url`; raises
-    `DatasetUnavailableError` naming the host and the reason when that fails."""
+    `DatasetUnavailableError` naming the host and the reason when that fails.
+
+    Args:
+        url: str. The download address whose host is tried.
+        timeout: float. Seconds to wait for the connection. Defaults to `5.0`.
+    """
     parsed = urllib.parse.urlparse(url)
     port = parsed.port or (443 if parsed.scheme == "https" else 80)
     try:

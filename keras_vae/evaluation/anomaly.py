@@ -63,6 +63,10 @@ def roc_auc(labels, scores) -> float:
 
     Equals the probability that a random positive scores above a random negative, ties
     counting one half (the Mann-Whitney U statistic over n_pos * n_neg).
+
+    Args:
+        labels: array `(n,)` of 0 and 1. 1 marks a positive (an anomaly).
+        scores: array `(n,)`. Higher means more likely positive.
     """
     labels = np.asarray(labels)
     scores = np.asarray(scores, dtype="float64")

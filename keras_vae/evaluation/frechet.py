@@ -11,7 +11,12 @@ SQRTM_JITTER = 1e-6
 
 
 def gaussian_statistics(features, name: str = "features") -> tuple:
-    """Mean `(d,)` and covariance `(d, d)` of feature vectors `(n, d)`, as float64."""
+    """Mean `(d,)` and covariance `(d, d)` of feature vectors `(n, d)`, as float64.
+
+    Args:
+        features: array `(n, d)`. Feature vectors.
+        name: str. The argument's name in error messages. Defaults to `"features"`.
+    """
     array = np.asarray(features, dtype="float64")
     if array.ndim != 2 or len(array) < 2 or not np.isfinite(array).all():
         raise ValueError(
@@ -26,6 +31,12 @@ def frechet_distance(mean1, cov1, mean2, cov2) -> float:
 
     `||mean1 - mean2||^2 + tr(cov1 + cov2 - 2 (cov1 cov2)^(1/2))` (Dowson and Landau, 1982),
     the formula of the FID (Heusel et al., 2017).
+
+    Args:
+        mean1: array `(d,)`. Mean of the first Gaussian.
+        cov1: array `(d, d)`. Its covariance.
+        mean2: array `(d,)`. Mean of the second Gaussian.
+        cov2: array `(d, d)`. Its covariance.
     """
     mean1, mean2 = np.asarray(mean1, "float64"), np.asarray(mean2, "float64")
     cov1, cov2 = np.asarray(cov1, "float64"), np.asarray(cov2, "float64")
@@ -59,7 +70,12 @@ def frechet_distance(mean1, cov1, mean2, cov2) -> float:
 
 
 def frechet_distance_of_features(features1, features2) -> float:
-    """The Frechet distance between Gaussians fitted to two sets of feature vectors."""
+    """The Frechet distance between Gaussians fitted to two sets of feature vectors.
+
+    Args:
+        features1: array `(n1, d)`. The first set of feature vectors.
+        features2: array `(n2, d)`. The second set.
+    """
     return frechet_distance(
         *gaussian_statistics(features1, "features1"), *gaussian_statistics(features2, "features2")
     )

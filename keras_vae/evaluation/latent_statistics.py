@@ -14,6 +14,12 @@ ACTIVE_UNIT_THRESHOLD = 0.01
 def latent_statistics(model, data, labels=None, batch_size: int = 256) -> dict:
     """Per-dimension statistics of the posterior means over `data`, in one pass.
 
+    Args:
+        model: BaseAutoEncoder. A trained model.
+        data: array or tf.data.Dataset. The images.
+        labels: array or None. Labels, for a `ConditionalVAE`. Defaults to `None`.
+        batch_size: int. Images encoded at once. Defaults to `256`.
+
     Returns:
         Dict of float64 arrays `(latent_dim,)`: `"activity"`, the variance over the data of
         E_q[z_d] (a dimension the decoder ignores collapses to the prior and has activity
@@ -38,7 +44,12 @@ def latent_statistics(model, data, labels=None, batch_size: int = 256) -> dict:
 def count_active(activity, threshold: float = ACTIVE_UNIT_THRESHOLD) -> int:
     """How many entries of `activity` (per-dimension `Var_x(E_q[z_d | x])`) exceed
     `threshold`: the one definition of an active unit that the callbacks and the command
-    line use too."""
+    line use too.
+
+    Args:
+        activity: array `(latent_dim,)`. Per-dimension activity.
+        threshold: float. Activity above which a dimension counts. Defaults to `0.01`.
+    """
     if not isinstance(threshold, int | float) or isinstance(threshold, bool) or threshold < 0:
         raise ValueError(f"active_units() expects `threshold` as a float >= 0; got {threshold!r}.")
     return int(np.sum(np.asarray(activity) > threshold))
@@ -48,7 +59,15 @@ def active_units(
     model, data, labels=None, threshold: float = ACTIVE_UNIT_THRESHOLD, batch_size: int = 256
 ) -> int:
     """The number of latent dimensions whose activity `Var_x(E_q[z_d | x])` exceeds
-    `threshold` (`ACTIVE_UNIT_THRESHOLD`, Burda et al., 2016). See `latent_statistics`."""
+    `threshold` (`ACTIVE_UNIT_THRESHOLD`, Burda et al., 2016). See `latent_statistics`.
+
+    Args:
+        model: BaseAutoEncoder. A trained VAE.
+        data: array or tf.data.Dataset. The images.
+        labels: array or None. Labels, for a `ConditionalVAE`. Defaults to `None`.
+        threshold: float. Activity above which a dimension counts as active. Defaults to `0.01`.
+        batch_size: int. Images encoded at once. Defaults to `256`.
+    """
     count_active([], threshold)
     activity = latent_statistics(model, data, labels, batch_size)["activity"]
     return count_active(activity, threshold)
@@ -58,5 +77,11 @@ def kl_per_dimension(model, data, labels=None, batch_size: int = 256) -> np.ndar
     """Mean KL divergence to the prior of each latent dimension over `data`: `(latent_dim,)`.
 
     Sums to the mean `kl_loss`; dimensions near 0 carry no information about x.
+
+    Args:
+        model: VAE. A trained VAE.
+        data: array or tf.data.Dataset. The images.
+        labels: array or None. Labels, for a `ConditionalVAE`. Defaults to `None`.
+        batch_size: int. Images encoded at once. Defaults to `256`.
     """
     return latent_statistics(model, data, labels, batch_size)["kl_per_dimension"]

@@ -3,7 +3,7 @@
 The exported graph is the deterministic part of the model: `decode(z)` computes the mean of
 p(x | z) (the sigmoid of the logits for a Bernoulli likelihood) and `encode(images)` the
 posterior mean; neither holds a random op, so every file runs with TFLite builtin ops only.
-See export/README.md.
+See docs/guides/export.md.
 
 Modules, one concern each:
 - `options`: `ExportOptions`, the one settings object, and the formats.

@@ -88,7 +88,7 @@ def _full_integer(converter, target, uint8_output) -> None:
     converter.inference_input_type = tf.float32
     converter.inference_output_type = tf.uint8 if uint8_output else tf.float32
     # One scale per output unit of a wide Dense layer (e.g. the projection of the default
-    # decoder) grows the int8 file for no measurable PSNR gain (see export/README.md);
+    # decoder) grows the int8 file for no measurable PSNR gain (see docs/guides/export.md);
     # convolutions keep per-channel scales, where they matter.
     if hasattr(converter, PER_CHANNEL_DENSE_SWITCH):
         setattr(converter, PER_CHANNEL_DENSE_SWITCH, True)

@@ -124,6 +124,13 @@ def export_encoder(
     (training images) are added to the calibration set. PSNR uses the range of the reference
     latent means as its peak. Writes `encoder_<format>.tflite` files; the options are those
     of `export_decoder` except `uint8_output` and `c_array`.
+
+    Args:
+        model: BaseAutoEncoder. The model whose encoder mean is exported (not a `ConditionalVAE`).
+        directory: str or Path. A new or empty output folder.
+        formats: tuple of str or None. Formats to write; None for the options' default.
+        representative_samples: array or None. Images for the int8 calibration. Defaults to `None`.
+        options: ExportOptions or None. All further settings; None for the defaults.
     """
     method = "export_encoder()"
     options = options_from(options, _with_formats(formats, option_values), method)

@@ -9,6 +9,9 @@ def load_model_for_export(path):
 
     Raises `FileNotFoundError` when nothing is there, `ValueError` (a
     `keras_vae.saving.ModelFileError` for unreadable files) naming the path otherwise.
+
+    Args:
+        path: str or Path. A `.keras` file or a run folder.
     """
     path = saving.resolve_model_path(path)
     if path.suffix != saving.KERAS_SUFFIX:

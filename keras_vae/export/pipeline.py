@@ -30,6 +30,10 @@ class FidelityError(ValueError):
 
     The files and the report are written before it is raised; `report` holds the
     `ExportReport` (see `report.failures()` and each variant's `error_by_op_type`).
+
+    Args:
+        message: str. The error message.
+        report: ExportReport. The report written before raising.
     """
 
     def __init__(self, message: str, report: ExportReport):
@@ -89,7 +93,7 @@ def run_export(target, options, directory, method, judge=None, extra=None) -> Ex
         raise FidelityError(
             "\n".join(lines)
             + f"\nThe files and report are in {directory}. Lower `psnr_thresholds` to accept"
-            " them, or see export/README.md (e.g. Decoder(upsampling='resize')).",
+            " them, or see docs/guides/export.md (e.g. Decoder(upsampling='resize')).",
             report,
         )
     return report

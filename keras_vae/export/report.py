@@ -161,7 +161,11 @@ def _format(value, spec: str, none: str = "-") -> str:
 
 
 def markdown_table(report: ExportReport) -> str:
-    """The summary table: one row per variant (also used in the README)."""
+    """The summary table: one row per variant (also used in the README).
+
+    Args:
+        report: ExportReport. The report to summarise.
+    """
     float32 = report.variants.get("float32")
     rows = [
         "| variant | size (KiB) | vs float32 | PSNR (dB) | max abs err | mean abs err |"

@@ -59,6 +59,19 @@ class BaseAutoEncoder(keras.Model):
     `is_conditional`, `condition_from_labels`, `encode_tensors`, `decode_tensors` and
     `sample(..., sampler=)`; `decoder_model()`/`encoder_model()` give the networks as
     functional models for Keras's own export.
+
+    Args:
+        encoder: keras.Layer or None. Images -> the code (or `(z_mean, z_log_var)`); None builds
+            the default `Encoder`.
+        decoder: keras.Layer or None. Code -> unactivated outputs of `input_shape`; None builds the
+            default `Decoder`.
+        latent_dim: int. Size of the latent vector. Defaults to `2`.
+        input_shape: tuple. Image shape `(height, width, channels)`. Defaults to `(28, 28, 1)`.
+        architecture: str. `"conv"` or `"dense"` for the default networks. Defaults to `"conv"`.
+        likelihood: str. `"bernoulli"` or `"gaussian"`. Defaults to `"bernoulli"`.
+        gaussian_variance: str or float. `"learned"`, `"learned_per_channel"` or a fixed variance
+            (Gaussian likelihood only). Defaults to `"learned"`.
+        seed: int or None. Seed of the model's random draws. Defaults to `None`.
     """
 
     probabilistic = True
