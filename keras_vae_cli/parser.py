@@ -1,6 +1,9 @@
 """The `keras-vae` argument parser: five commands and their options (standard library only)."""
 
 import argparse
+import importlib.util
+import json
+import pathlib
 
 from keras_vae_cli.arguments import (
     add_data_arguments,
@@ -18,8 +21,19 @@ POOLS_FILE = "pools.npz"
 MIXTURE_FILE = "mixture.json"
 SAMPLERS = ("prior", "mixture", "pool")
 GENERATE_SOURCES = ("auto", "none", "prior", "mixture", "pools")
-# keras_vae.presets.MODEL_PRESETS (a test checks they are the same).
-PRESETS = ("micro", "tiny", "recommended")
+
+
+def _registry_configurations() -> tuple:
+    """The configurations of keras_vae's preset registry (`keras_vae/presets/registry.json`),
+    found without importing `keras_vae`, whose `__init__` imports TensorFlow."""
+    package = importlib.util.find_spec("keras_vae")
+    registry = pathlib.Path(package.submodule_search_locations[0], "presets", "registry.json")
+    entries = json.loads(registry.read_text())
+    return tuple(name for name, entry in entries.items() if "builder" in entry)
+
+
+# keras_vae.presets.MODEL_PRESETS, from the same file (a test checks they are the same).
+PRESETS = _registry_configurations()
 
 
 class Parser(argparse.ArgumentParser):
@@ -53,9 +67,9 @@ def _add_train(commands) -> None:
         "--preset",
         choices=PRESETS,
         default=None,
-        help="a configuration of keras_vae.presets: the board-sized decoders (micro, tiny) or"
-        " the recommended VAE (learned prior of 20 components unless --prior-components)."
-        " Default: none (the options above).",
+        help="a configuration of the preset registry (keras_vae.presets): the board-sized"
+        " decoders (micro, tiny) or the recommended VAE (learned prior of 20 components unless"
+        " --prior-components). Default: none (the options above).",
     )
     train.add_argument(
         "--free-bits", type=non_negative_float, default=0.0, help="KL floor per latent dimension."

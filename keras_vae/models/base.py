@@ -15,6 +15,7 @@ from keras_vae.layers.sampling import Sampling
 from keras_vae.models import network_checks, standalone
 from keras_vae.models.distribution import is_multi_worker, replica_count
 from keras_vae.models.optimizer import recommended_optimizer
+from keras_vae.models.preset_methods import PresetMixin
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 # `gaussian_variance` values that learn the variance: one scalar, or one per image channel.
@@ -38,7 +39,7 @@ def _is_dataset(value) -> bool:
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
-class BaseAutoEncoder(keras.Model):
+class BaseAutoEncoder(PresetMixin, keras.Model):
     """Base class of `AutoEncoder` and `VAE`; subclass it to add a model with a new loss.
 
     A subclass sets `probabilistic` (whether the encoder returns `(z_mean, z_log_var)`),
