@@ -12,7 +12,7 @@ LAYERS = [
     ["losses"],
     ["layers"],
     ["models"],
-    ["evaluation", "latent", "samplers", "callbacks", "export", "data", "saving"],
+    ["evaluation", "latent", "samplers", "presets", "callbacks", "export", "data", "saving"],
     ["cli", "examples"],
 ]
 LEAVES = ["images", "validation", "reproducibility"]

@@ -262,3 +262,11 @@ def test_a_copied_shipped_preset_loads_from_its_folder(tmp_path):
     vae = keras_vae.BaseAutoEncoder.from_preset(copy)
     shipped = keras_vae.VAE.from_preset("mnist_digits")
     np.testing.assert_array_equal(vae.sample(3, seed=0), shipped.sample(3, seed=0))
+
+
+def test_weights_saved_by_a_compiled_model_load(trained, saved):
+    vae, _, _ = trained
+    vae.save_weights(saved / "model.weights.h5")  # with the optimizer's slots
+    loaded = keras_vae.VAE.from_preset(saved)
+    z = np.zeros((2, 3), "float32")
+    np.testing.assert_array_equal(loaded.decode(z), vae.decode(z))

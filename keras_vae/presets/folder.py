@@ -270,18 +270,18 @@ def _with_overrides(serialized: dict, overrides: dict, path: pathlib.Path, owner
 
 
 def _weight_shapes(path) -> dict:
-    """Dataset path -> shape of every array in a Keras `.weights.h5` file."""
+    """Dataset path -> shape of every model array in a Keras `.weights.h5` file (an
+    optimizer's slots, which a compiled model's `save_weights` adds, are not the model's)."""
     import h5py
 
     shapes = {}
+
+    def record(name, item):
+        if isinstance(item, h5py.Dataset) and not name.startswith("optimizer/"):
+            shapes[name] = tuple(item.shape)
+
     with h5py.File(path, "r") as file:
-        file.visititems(
-            lambda name, item: (
-                shapes.__setitem__(name, tuple(item.shape))
-                if isinstance(item, h5py.Dataset)
-                else None
-            )
-        )
+        file.visititems(record)
     return shapes
 
 
