@@ -178,15 +178,17 @@ def test_mnist_digits_draws_are_recognised_far_more_than_an_untrained_models(mni
     from keras_vae.evaluation import Judge
 
     images, labels = mnist_test_set
-    judge = Judge.fit(images[:3000], labels[:3000], epochs=3, seed=0)
-    real = images[3000:4000]
+    # The judge of benchmarks/train_preset.py, trained for half its epochs: confident enough
+    # that the shares sit near the recorded ones (79.5% and 82.6%) whatever ran before.
+    judge = Judge.fit(images[:8000], labels[:8000], epochs=5, seed=0)
+    real = images[8000:]
     vae = keras_vae.VAE.from_preset("mnist_digits")
     document = json.loads((presets.preset_directory("mnist_digits") / "config.json").read_text())
     untrained = keras.saving.deserialize_keras_object(document["model"])
-    share = judge.report(vae.sample(300, seed=1), real).recognisable
-    mixture = judge.report(vae.sample(300, seed=1, sampler=vae.preset_sampler), real).recognisable
-    floor = judge.report(untrained.sample(300, seed=1), real).recognisable
-    assert share > max(0.6, floor + 0.4) and mixture > max(0.6, floor + 0.4), (share, floor)
+    share = judge.report(vae.sample(500, seed=1), real).recognisable
+    mixture = judge.report(vae.sample(500, seed=1, sampler=vae.preset_sampler), real).recognisable
+    floor = judge.report(untrained.sample(500, seed=1), real).recognisable
+    assert min(share, mixture) > max(0.65, floor + 0.5), (share, mixture, floor)
 
 
 # Bad input -----------------------------------------------------------------------------------
