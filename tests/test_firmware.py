@@ -200,7 +200,10 @@ def test_missing_toolchain_names_the_packages(monkeypatch):
 
 
 def test_mixture_of_another_latent_size_is_refused():
-    with pytest.raises(ValueError, match="latent size 3; the decoder takes 8"):
+    expected = (
+        r"`mixture` of latent_dim 8 \(the model's\); got a GaussianMixtureSampler of latent_dim 3"
+    )
+    with pytest.raises(ValueError, match=expected):
         firmware.mixture_arrays(_mixture(), 8)
 
 
