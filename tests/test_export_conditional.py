@@ -440,6 +440,12 @@ def test_class_mixtures_of_another_shape_are_refused(prior_cvae, tmp_path):
         export.export_decoder(prior_cvae, tmp_path / "x", sampler=wrong_size, verbose=0)
     one = GaussianMixture.standard_normal(LATENT_DIM)
     too_few = targets.ClassMixtures(("a",), (one,))
-    with pytest.raises(ValueError, match=f"one mixture per class \\({NUM_CLASSES}\\); got 1"):
+    with pytest.raises(
+        ValueError, match=f"one mixture and one name per class \\({NUM_CLASSES}\\); got 1"
+    ):
         export.export_decoder(prior_cvae, tmp_path / "x", sampler=too_few, verbose=0)
+    full = GaussianMixture(np.zeros((1, LATENT_DIM)), [np.tril(np.ones((LATENT_DIM,) * 2))], [1])
+    not_diagonal = targets.ClassMixtures(("a",) * NUM_CLASSES, (full,) * NUM_CLASSES)
+    with pytest.raises(ValueError, match="diagonal Gaussians per class"):
+        export.export_decoder(prior_cvae, tmp_path / "x", sampler=not_diagonal, verbose=0)
     assert not (tmp_path / "x").exists()

@@ -234,15 +234,34 @@ def generate_source(model, sampler, method):
                 f" {type(sampler).__name__} for a {type(model).__name__} whose prior is"
                 f" {type(prior).__name__}."
             )
-        if len(source.mixtures) != int(model.num_classes):
-            raise ValueError(
-                f"{method} expects `sampler` with one mixture per class ({model.num_classes});"
-                f" got {len(source.mixtures)}."
-            )
-        for mixture in source.mixtures:
-            mixture.check_latent_dim(model.latent_dim, method)
+        _check_class_mixtures(source, model, method)
         return source
     return as_mixture(sampler, model.latent_dim, method)
+
+
+def _check_class_mixtures(source, model, method) -> None:
+    """Refuses `ClassMixtures` that a conditional `generate` cannot hold for `model`."""
+    c = int(model.num_classes)
+    if len(source.mixtures) != c or len(source.names) != c:
+        raise ValueError(
+            f"{method} expects `sampler` with one mixture and one name per class ({c}); got"
+            f" {len(source.mixtures)} mixtures and {len(source.names)} names."
+        )
+    for mixture in source.mixtures:
+        mixture.check_latent_dim(model.latent_dim, method)
+    sizes = sorted({mixture.n_components for mixture in source.mixtures})
+    if len(sizes) != 1:
+        raise ValueError(
+            f"{method} expects `sampler` with the same number of components in every class;"
+            f" got {sizes}."
+        )
+    for mixture in source.mixtures:
+        tril = mixture.scale_tril
+        if np.any(tril != tril * np.eye(mixture.latent_dim)):
+            raise ValueError(
+                f"{method} expects `sampler` of diagonal Gaussians per class (the conditional"
+                " `generate` scales the noise elementwise); got a full scale_tril."
+            )
 
 
 def generate_tables(source) -> dict:
@@ -255,12 +274,6 @@ def generate_tables(source) -> dict:
     """
     if isinstance(source, GaussianMixture):
         return {"means": source.means, "scale_tril": source.scale_tril}
-    sizes = {mixture.n_components for mixture in source.mixtures}
-    if len(sizes) != 1:
-        raise ValueError(
-            f"a conditional `generate` needs the same number of components in every class;"
-            f" got {sorted(sizes)}."
-        )
     means = np.concatenate([mixture.means for mixture in source.mixtures])
     scales = np.concatenate(
         [np.diagonal(mixture.scale_tril, axis1=1, axis2=2) for mixture in source.mixtures]
