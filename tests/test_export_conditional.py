@@ -11,9 +11,11 @@ from export_helpers import RUN_TFLITE, ops_of
 
 import keras_vae
 from keras_vae import cli, export
+from keras_vae.export import targets
 from keras_vae.export.inputs import grid_layout
 from keras_vae.export.report import ExportReport, psnr
 from keras_vae.export.targets import CHOICE_LEVELS
+from keras_vae.latent import GaussianMixture
 from keras_vae.models.conditional_vae import CLASS_PRIOR_COMPONENTS
 from keras_vae.samplers import GaussianMixtureSampler
 
@@ -409,4 +411,41 @@ def test_generate_of_a_conditional_model_needs_its_class_prior(prior_cvae, tmp_p
     mixture = GaussianMixtureSampler.fit_codes(codes, 2, seed=0)
     with pytest.raises(ValueError, match="sampler=model.prior.*GaussianMixtureSampler"):
         export.export_decoder(prior_cvae, tmp_path / "x", sampler=mixture, verbose=0)
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_class_mixtures_keep_the_class_priors_numbers(prior_cvae):
+    """One GaussianMixture per class, its weights on the grid of `choice`: the exported
+    thresholds read back from the mixtures are those of the prior's own weights, and the
+    means and scales are the prior's, bit for bit."""
+    source = targets.class_mixtures(prior_cvae.prior)
+    tables = targets.generate_tables(source)
+    assert source.names == tuple(str(y) for y in range(NUM_CLASSES))
+    for label, mixture in enumerate(source.mixtures):
+        means, scales, weights = prior_cvae.prior.component_parameters(label)
+        thresholds = np.round(np.cumsum(weights) * CHOICE_LEVELS).astype("int32")
+        thresholds[-1] = CHOICE_LEVELS
+        np.testing.assert_array_equal(tables["thresholds"][label], thresholds)
+        np.testing.assert_array_equal(mixture.means, means)
+        np.testing.assert_array_equal(np.diagonal(mixture.scale_tril, axis1=1, axis2=2), scales)
+        np.testing.assert_allclose(mixture.weights, weights, atol=1 / CHOICE_LEVELS)
+        on_grid = np.diff(thresholds, prepend=0)
+        np.testing.assert_array_equal(mixture.weights * CHOICE_LEVELS, on_grid)
+
+
+def test_class_mixtures_of_another_shape_are_refused(prior_cvae, tmp_path):
+    three = GaussianMixture.standard_normal(LATENT_DIM + 1)
+    wrong_size = targets.ClassMixtures(("a",) * NUM_CLASSES, (three,) * NUM_CLASSES)
+    with pytest.raises(ValueError, match=f"`sampler` of latent_dim {LATENT_DIM}"):
+        export.export_decoder(prior_cvae, tmp_path / "x", sampler=wrong_size, verbose=0)
+    one = GaussianMixture.standard_normal(LATENT_DIM)
+    too_few = targets.ClassMixtures(("a",), (one,))
+    with pytest.raises(
+        ValueError, match=f"one mixture and one name per class \\({NUM_CLASSES}\\); got 1"
+    ):
+        export.export_decoder(prior_cvae, tmp_path / "x", sampler=too_few, verbose=0)
+    full = GaussianMixture(np.zeros((1, LATENT_DIM)), [np.tril(np.ones((LATENT_DIM,) * 2))], [1])
+    not_diagonal = targets.ClassMixtures(("a",) * NUM_CLASSES, (full,) * NUM_CLASSES)
+    with pytest.raises(ValueError, match="diagonal Gaussians per class"):
+        export.export_decoder(prior_cvae, tmp_path / "x", sampler=not_diagonal, verbose=0)
     assert not (tmp_path / "x").exists()

@@ -9,7 +9,9 @@ from ai_edge_litert.interpreter import Interpreter
 from export_helpers import RUN_TFLITE, ops_of, untrained_small_vae
 
 from keras_vae import export
-from keras_vae.samplers import GaussianMixtureSampler
+from keras_vae.export import targets
+from keras_vae.latent import LatentPools
+from keras_vae.samplers import GaussianMixtureSampler, PoolSampler, PriorSampler
 
 LATENT_DIM = 2
 SMALL = dict(
@@ -88,10 +90,73 @@ def test_run_tflite_pool_and_mixture(exported, vae, sampler, tmp_path):
     assert main([path, "--num", "2", "--pool", "3", "--npy", str(out)]) == 2
 
 
+def test_a_mixture_a_sampler_and_pools_export_the_same_generate(vae, tmp_path):
+    """The mixture is what counts: the same Gaussians given as LatentPools, as the
+    GaussianMixture they convert to, or as a sampler holding those tables give byte-equal
+    files whose `generate` draws the mixture."""
+    rng = np.random.default_rng(2)
+    labels = np.arange(120) % 3
+    codes = rng.standard_normal((120, LATENT_DIM)) * [0.5, 0.2] + 2.0 * labels[:, None]
+    pools = LatentPools.fit_codes(codes, labels)
+    mixture = pools.as_mixture()
+    tables = (mixture.means, mixture.scale_tril, mixture.weights, mixture.component_names)
+    forms = {
+        "pools": pools,
+        "mixture": mixture,
+        "sampler": GaussianMixtureSampler(*tables),
+    }
+    noise = rng.standard_normal((6, LATENT_DIM)).astype("float32")
+    component = np.array([0, 1, 2, 2, 1, 0], "int32")
+    expected = expected_images(vae, mixture, noise, component)
+    files, images = {}, {}
+    for name, sampler in forms.items():
+        directory = tmp_path / name
+        export.export_decoder(vae, directory, formats=("float32",), sampler=sampler, **SMALL)
+        files[name] = (directory / "decoder_float32.tflite").read_bytes()
+        runner = Interpreter(model_path=str(directory / "decoder_float32.tflite"))
+        images[name] = runner.get_signature_runner("generate")(noise=noise, component=component)
+    assert files["pools"] == files["mixture"] == files["sampler"]
+    for name in forms:
+        np.testing.assert_array_equal(images[name]["image"], images["mixture"]["image"])
+    np.testing.assert_allclose(images["mixture"]["image"], expected, atol=1e-5)
+
+
+def test_the_figure_title_names_what_the_mixture_is():
+    vae = untrained_small_vae(LATENT_DIM, seed=5)
+    pools = LatentPools.fit_codes(np.random.default_rng(0).standard_normal((40, 2)), [7, 3] * 20)
+    cases = {
+        "the prior N(0, I)": PriorSampler(LATENT_DIM),
+        "the prior N(0, 0.5^2 I)": PriorSampler(LATENT_DIM, temperature=0.5),
+        "2 pools (3, 7)": pools,
+        "the pool 7": PoolSampler(pools, 7),
+        "a mixture of 2 Gaussians": GaussianMixtureSampler(
+            pools.means, pools.scale_tril, pools.weights
+        ),
+    }
+    for title, sampler in cases.items():
+        source = targets.generate_source(vae, sampler, "export_decoder()")
+        assert targets.describe_source(vae, source) == title
+
+
 def test_sampler_of_another_latent_size_is_refused(vae, tmp_path):
     other = GaussianMixtureSampler.fit_codes(np.random.default_rng(0).standard_normal((50, 3)), 2)
-    with pytest.raises(ValueError, match="latent size 2"):
+    with pytest.raises(
+        ValueError,
+        match=r"expects `sampler` of latent_dim 2 \(the model's\); got a GaussianMixtureSampler"
+        " of latent_dim 3",
+    ):
         export.export_decoder(vae, tmp_path / "x", sampler=other, **SMALL)
-    with pytest.raises(TypeError, match="`sampler`"):
+    accepted = r"`sampler` as a GaussianMixture or an object with as_mixture\(\)"
+    with pytest.raises(TypeError, match=accepted + r".*; got object"):
         export.export_decoder(vae, tmp_path / "x", sampler=object(), **SMALL)
+    # The old duck type (bare tables) is no mixture: it names what is accepted.
+    with pytest.raises(TypeError, match=accepted + ".*; got dict"):
+        export.export_decoder(vae, tmp_path / "x", sampler={"means": [[0.0, 0.0]]}, **SMALL)
+
+    class NotAMixture:
+        def as_mixture(self):
+            return np.zeros((1, LATENT_DIM))
+
+    with pytest.raises(TypeError, match=r"`sampler.as_mixture\(\)` to give a GaussianMixture"):
+        export.export_decoder(vae, tmp_path / "x", sampler=NotAMixture(), **SMALL)
     assert not (tmp_path / "x").exists()

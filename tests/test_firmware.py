@@ -200,8 +200,25 @@ def test_missing_toolchain_names_the_packages(monkeypatch):
 
 
 def test_mixture_of_another_latent_size_is_refused():
-    with pytest.raises(ValueError, match="latent size 3; the decoder takes 8"):
+    expected = (
+        r"`mixture` of latent_dim 8 \(the model's\); got a GaussianMixtureSampler of latent_dim 3"
+    )
+    with pytest.raises(ValueError, match=expected):
         firmware.mixture_arrays(_mixture(), 8)
+
+
+def test_the_table_is_the_mixture_whatever_form_it_comes_in():
+    from keras_vae.latent import LatentPools
+
+    rng = np.random.default_rng(1)
+    pools = LatentPools.fit_codes(rng.standard_normal((60, LATENT_DIM)), np.arange(60) % 3)
+    table = firmware.mixture_arrays(pools, LATENT_DIM)
+    mixture = pools.as_mixture()
+    for name in ("means", "scale_tril", "weights"):
+        np.testing.assert_array_equal(table[name], getattr(mixture, name))
+    assert table["names"] == ["0", "1", "2"]
+    with pytest.raises(TypeError, match="`mixture` as a GaussianMixture or an object with"):
+        firmware.mixture_arrays(object(), LATENT_DIM)
 
 
 def test_command_builds_runs_and_writes_a_grid(vae, tmp_path, capsys, monkeypatch):

@@ -49,14 +49,19 @@ def export_decoder(
             `(n, *image_shape)`, which are encoded. Added to the prior latents that
             calibrate the int8 variant. For a conditional model, latents get balanced
             labels and images come as an `(images, labels)` pair. Defaults to `None`.
-        sampler: None or a mixture-like sampler (`means`, `scale_tril`; e.g. a fitted
-            `GaussianMixtureSampler` or `LatentPools`). Adds the signature
-            `generate(noise, component)`. For a conditional model, its own
-            `ClassConditionalPrior` (`sampler=model.prior`), which adds
-            `generate(noise, component, choice)`: `component` is the class (int32),
-            `choice` an int32 uniform in `[0, targets.CHOICE_LEVELS)` that picks the
-            Gaussian of the class's mixture by weight, and z = mean + scale * noise.
-            Defaults to `None`.
+        sampler: None, a `keras_vae.latent.GaussianMixture` or anything with `as_mixture()`
+            (a `PriorSampler`, a fitted `GaussianMixtureSampler`, a `PoolSampler`,
+            `LatentPools`, `model.prior_sampler()`, a prior layer with `as_mixture()`); its
+            latent size must be the model's. It is converted to a `GaussianMixture` once, and
+            the signature `generate(noise, component)`, the figure's title and the web
+            page's pools all read that mixture: z = means[component] +
+            scale_tril[component] @ noise. For a conditional model, its own
+            `ClassConditionalPrior` (`sampler=model.prior`), read as one mixture per class
+            (`targets.ClassMixtures`), which adds `generate(noise, component, choice)`:
+            `component` is the class (int32), `choice` an int32 uniform in
+            `[0, targets.CHOICE_LEVELS)` that picks the Gaussian of the class's mixture by
+            weight, and z = mean + scale * noise. Anything else raises `TypeError` naming what
+            is accepted. Defaults to `None`.
         judge: None or a `keras_vae.evaluation.Judge`. Reads the Keras panel's draws (all
             verification draws of the figure's signature); `sample_grids.png` shows the share
             it recognises. Defaults to `None`.
@@ -89,17 +94,19 @@ def export_decoder(
             f"{method} with c_array=True writes the tensor arena that TFLM measures; it needs"
             f" the TFLM check ({micro.INSTALL}, and micro not False)."
         )
+    # The one conversion: everything below reads the mixture, never the object passed.
+    source = None if sampler is None else targets.generate_source(model, sampler, method)
     extra = None
     if web:
-        web_page.check_web_request(model, sampler, options, method)
+        web_page.check_web_request(model, source, options, method)
         litertjs = web_page.find_litertjs(litertjs_dir, method)
 
         def extra(stage):
-            web_page.write_web_folder(stage, model, sampler, litertjs)
+            web_page.write_web_folder(stage, model, source, litertjs)
 
     target = targets.decoder_target(model, options, representative_samples, method)
-    if sampler is not None:
-        target = targets.with_generate(target, model, sampler, options, method)
+    if source is not None:
+        target = targets.with_generate(target, model, source, options)
     if judge is not None and not hasattr(judge, "classify"):
         raise TypeError(
             f"{method} expects `judge` as a keras_vae.evaluation.Judge or None; got"

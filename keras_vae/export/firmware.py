@@ -26,6 +26,8 @@ import subprocess
 
 import numpy as np
 
+from keras_vae.latent.mixture import as_mixture
+
 KERNELS = ("ref", "cmsis_nn")
 BOARD = "mps2-an386"
 # The clock of the millisecond figure: an STM32F4-class Cortex-M4, at one instruction per
@@ -181,32 +183,16 @@ def pixel_levels(images: np.ndarray) -> np.ndarray:
 
 
 def mixture_arrays(mixture, latent_dim: int) -> dict:
-    """float32 `means (k, d)`, `scale_tril (k, d, d)`, `weights (k,)` and names of a mixture
-    (`GaussianMixtureSampler`, `LatentPools`, `PoolSampler`: anything with `means`,
-    `scale_tril`, `weights`); raises `ValueError` when its latent size is not `latent_dim`."""
-    missing = [name for name in ("means", "scale_tril", "weights") if not hasattr(mixture, name)]
-    if missing:
-        raise ValueError(
-            f"the firmware's mixture table needs a mixture with means, scale_tril and weights"
-            f" (a GaussianMixtureSampler or LatentPools); got {type(mixture).__name__}"
-            f" without {missing}."
-        )
-    means = np.asarray(mixture.means, np.float32)
-    tril = np.asarray(mixture.scale_tril, np.float32)
-    weights = np.asarray(mixture.weights, np.float32)
-    if means.ndim != 2 or means.shape[1] != latent_dim:
-        raise ValueError(
-            f"the mixture has latent size {means.shape[-1]}; the decoder takes {latent_dim}:"
-            " use the mixture or pools written with this model."
-        )
-    names = getattr(mixture, "component_names", None) or [
-        f"component {i}" for i in range(len(means))
-    ]
+    """float32 `means (k, d)`, `scale_tril (k, d, d)`, `weights (k,)` and names of a
+    `GaussianMixture`, or of anything with `as_mixture()` (a sampler, `LatentPools`, a
+    prior), converted once here; raises `ValueError` when its latent size is not
+    `latent_dim` and `TypeError` for anything else."""
+    mixture = as_mixture(mixture, latent_dim, "the firmware's mixture table", "mixture")
     return {
-        "means": means,
-        "scale_tril": np.tril(tril),
-        "weights": weights,
-        "names": [str(name) for name in names],
+        "means": mixture.means,
+        "scale_tril": np.tril(mixture.scale_tril),
+        "weights": mixture.weights,
+        "names": list(mixture.component_names),
     }
 
 
@@ -591,8 +577,10 @@ def make_firmware(
     seed: int = 0,
 ) -> dict:
     """Exports `model`'s int8 decoder (with the Python TFLM check and its C array) into
-    `out/export`, builds `out/decoder_<kernels>.elf` with `mixture`'s table, runs it once
-    under QEMU and counts its instructions per image; writes and returns `out/firmware.json`.
+    `out/export`, builds `out/decoder_<kernels>.elf` with `mixture`'s table (a
+    `GaussianMixture` or anything with `as_mixture()`: a sampler, `LatentPools`), runs it
+    once under QEMU and counts its instructions per image; writes and returns
+    `out/firmware.json`.
     """
     import json
 

@@ -95,10 +95,10 @@ def _missing_runtime_files(folder: pathlib.Path) -> list:
     ]
 
 
-def check_web_request(model, sampler, options, method) -> None:
+def check_web_request(model, mixture, options, method) -> None:
     """Refuses `web=True` before anything is written: the page needs `generate`, the int8
     format and its batch-1 file."""
-    if sampler is None:
+    if mixture is None:
         kind = type(model).__name__
         how = (
             "pass `sampler` (e.g. model.prior_sampler(), a fitted GaussianMixtureSampler or"
@@ -121,23 +121,6 @@ def check_web_request(model, sampler, options, method) -> None:
             f" `formats` and batch1_variant=True; got formats={options.formats},"
             f" batch1_variant={options.batch1_variant}."
         )
-
-
-def pool_table(model, sampler) -> tuple:
-    """The page's pools: (names, means `(k, d)`) of `sampler`, the table `generate` indexes."""
-    if export_inputs.is_conditional(model):
-        tables = targets.class_prior_tables(sampler)
-        c, k = tables["thresholds"].shape
-        weights = np.diff(np.concatenate([np.zeros((c, 1)), tables["thresholds"]], axis=1), axis=1)
-        weights = weights / targets.CHOICE_LEVELS
-        means = (tables["means"].reshape(c, k, -1) * weights[..., None]).sum(axis=1)
-        names = getattr(model, "class_names", None) or [str(i) for i in range(c)]
-        return [str(name) for name in names], means
-    means = np.asarray(sampler.means, "float64")
-    names = list(getattr(sampler, "component_names", None) or [])
-    if len(names) != len(means):
-        names = [f"component {i}" for i in range(len(means))]
-    return [str(name) for name in names], means
 
 
 def explorer_axes(means) -> dict:
@@ -164,8 +147,10 @@ def explorer_axes(means) -> dict:
     }
 
 
-def page_config(model, sampler, model_path: pathlib.Path) -> dict:
-    names, means = pool_table(model, sampler)
+def page_config(model, mixture, model_path: pathlib.Path) -> dict:
+    """`web.json`: the model file, its shapes and the pools of `mixture` (what
+    `targets.generate_source` gives: a `GaussianMixture` or `ClassMixtures`) by name."""
+    names, means = targets.pool_table(mixture)
     content = model_path.read_bytes()
     conditional = export_inputs.is_conditional(model)
     return {
@@ -186,8 +171,9 @@ def page_config(model, sampler, model_path: pathlib.Path) -> dict:
     }
 
 
-def write_web_folder(stage: pathlib.Path, model, sampler, litertjs: pathlib.Path) -> pathlib.Path:
-    """Writes `web/` into the export's staging folder (published with the other files)."""
+def write_web_folder(stage: pathlib.Path, model, mixture, litertjs: pathlib.Path) -> pathlib.Path:
+    """Writes `web/` into the export's staging folder (published with the other files);
+    `mixture` is what `generate` draws from (see `page_config`)."""
     web = stage / WEB_DIR
     web.mkdir()
     source = stage / MODEL_FILE
@@ -200,6 +186,6 @@ def write_web_folder(stage: pathlib.Path, model, sampler, litertjs: pathlib.Path
     for destination, path in _runtime_files(litertjs).items():
         (web / "litertjs" / destination).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, web / "litertjs" / destination)
-    config = page_config(model, sampler, web / MODEL_FILE)
+    config = page_config(model, mixture, web / MODEL_FILE)
     (web / WEB_JSON).write_text(json.dumps(config, indent=1) + "\n")
     return web
