@@ -8,6 +8,7 @@ narrow base feature map, and few channels where the maps are large (the tensor a
 the two largest maps alive at once). Measured in `benchmarks/micro.py`.
 
 Example:
+<!-- skip: trains 30 epochs and builds a C array with TFLM -->
 ```python
 vae = keras_vae.presets.micro_vae(latent_dim=8)
 vae.compile()
