@@ -112,6 +112,18 @@ def test_a_bad_table_marker_fails_with_the_page_and_line(tmp_path, marker, messa
         hook.render_tables(f"# P\n\n{marker}\n", "docs/p.md", tmp_path)
 
 
+def test_only_the_harness_result_files_become_pages_and_a_broken_one_fails(tmp_path):
+    hook = load_hook()
+    (tmp_path / "raw.json").write_text('{"settings": {}, "rows": []}')  # a script's own JSON
+    (tmp_path / "web.json").write_text('{"format": "keras_vae.benchmark_results"}')
+    assert [p.name for p in hook.harness_results(tmp_path)] == ["web.json"]
+    with pytest.raises(hook.PluginError, match=r"web\.json: missing field\(s\) benchmark, command"):
+        hook.read_result(tmp_path / "web.json")
+    (tmp_path / "cut.json").write_text('{"format": "keras_vae.bench')
+    with pytest.raises(hook.PluginError, match=r"cut\.json: not readable JSON"):
+        hook.harness_results(tmp_path)
+
+
 def build_tiny_site(tmp_path, pages: dict):
     """`mkdocs build --strict` of a project of `pages` with the repository's hook."""
     docs = tmp_path / "docs"

@@ -21,6 +21,7 @@ from mkdocs.structure.files import File
 
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
 REQUIRED = ("benchmark", "command", "version", "cpu", "date", "rows")
+FORMAT = "keras_vae.benchmark_results"  # what benchmarks/harness.py write_results writes
 
 
 def read_result(path: Path) -> dict:
@@ -156,8 +157,26 @@ def on_page_markdown(markdown, page, config, files):
     return render_tables(markdown, str(name))
 
 
+def harness_results(results: Path = RESULTS) -> list:
+    """The result files of `write_results` in `results`: the JSON files whose `format` is
+    `keras_vae.benchmark_results` (benchmarks that write their own JSON there are not pages).
+
+    Args:
+        results: Path. The folder of the result files. Defaults to `benchmarks/results/`.
+    """
+    paths = []
+    for path in sorted(results.glob("*.json")):
+        try:
+            document = json.loads(path.read_text())
+        except (OSError, ValueError) as error:
+            raise PluginError(f"benchmark result {path}: not readable JSON ({error}).") from error
+        if isinstance(document, dict) and document.get("format") == FORMAT:
+            paths.append(path)
+    return paths
+
+
 def on_files(files, config):
-    paths = sorted(RESULTS.glob("*.json"))
+    paths = harness_results()
     if not paths:
         raise PluginError(f"no benchmark results in {RESULTS}: the benchmark pages need them.")
     for path in paths:
