@@ -92,6 +92,8 @@ def test_a_table_marker_renders_the_rows_and_columns_it_names(tmp_path):
     )
     everything = hook.render_tables("<!-- table: speed.json -->", "docs/p.md", tmp_path)
     assert everything.split("\n")[2] == "| a | 1,234 | 10,000 |"
+    shown = "```\n<!-- table: speed.json -->\n```\n"  # a page that shows the syntax
+    assert hook.render_tables(shown, "docs/p.md", tmp_path) == shown
 
 
 @pytest.mark.parametrize(

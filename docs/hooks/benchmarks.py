@@ -106,8 +106,7 @@ def render_result(document: dict) -> str:
 
 TABLE_MARKER = re.compile(
     r"^<!--\s*table:\s*(?P<file>\S+)(?:\s+columns:\s*(?P<columns>[^:]+?))?"
-    r"(?:\s+where:\s*(?P<where>\S+=\S+))?\s*-->\s*$",
-    re.MULTILINE,
+    r"(?:\s+where:\s*(?P<where>\S+=\S+))?\s*-->\s*$"
 )
 
 
@@ -120,8 +119,8 @@ def render_tables(markdown: str, page: str, results: Path = RESULTS) -> str:
         results: Path. The folder of the result files. Defaults to `benchmarks/results/`.
     """
 
-    def table(match) -> str:
-        where = f"{page}:{markdown.count(chr(10), 0, match.start()) + 1}"
+    def table(match, line: int) -> str:
+        where = f"{page}:{line}"
         path = results / match["file"]
         if not path.is_file():
             raise PluginError(
@@ -147,7 +146,14 @@ def render_tables(markdown: str, page: str, results: Path = RESULTS) -> str:
             )
         return "\n".join(render_table(rows, columns))
 
-    return TABLE_MARKER.sub(table, markdown)
+    lines, fenced = markdown.split("\n"), False
+    for index, text in enumerate(lines):
+        if text.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        match = None if fenced else TABLE_MARKER.match(text)
+        if match:
+            lines[index] = table(match, index + 1)
+    return "\n".join(lines)
 
 
 def on_page_markdown(markdown, page, config, files):
