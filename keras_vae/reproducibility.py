@@ -27,6 +27,7 @@ def set_reproducible(seed: int) -> None:
         seed: int >= 0.
 
     Example:
+    <!-- skip: changes process-wide state (op determinism) -->
     ```python
     keras_vae.set_reproducible(0)
     vae = keras_vae.VAE(latent_dim=2, seed=0)

@@ -12,6 +12,8 @@ and `export/`). Folders written before this layout keep loading: their model may
 
 Example:
 ```python
+from keras_vae import run_folder
+
 run_folder.write_pools(vae, images, labels, "runs/vae")
 pools = run_folder.read_pools("runs/vae", model=vae)
 ```

@@ -19,6 +19,7 @@ In a fresh process, `keras_vae.load_model(path)` is the one line that loads a sa
 (Keras resolves registered names, `keras_vae>VAE`, from packages already loaded).
 
 Example:
+<!-- skip: needs an exported decoder_int8.tflite -->
 ```python
 keras_vae.saving.save_model(vae, "runs/vae.keras")
 vae = keras_vae.saving.load_model("runs/vae.keras")

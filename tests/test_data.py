@@ -7,6 +7,7 @@ import socket
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from keras_vae import data
@@ -253,6 +254,19 @@ def test_sample_source_arrays_and_pipeline(mnist_sample):
     assert batches == [300, 300, 100]
     with pytest.raises(ValueError, match="`limit`"):
         source.pipeline("train", limit=0)
+
+
+def test_pipelines_run_without_tf_data_autotuning(mnist_sample):
+    # Its per-iterator thread, joined when `fit` drops the previous epoch's iterator, stalled
+    # the first step of every epoch (docs/guides/performance.md, "Where an epoch goes").
+    source = data.resolve_data_source("sample", on_fallback=None)
+    for split, binarize in (("train", "dynamic"), ("test", None)):
+        pipeline = source.pipeline(split, 128, limit=300, binarize=binarize, shuffle=False)
+        assert pipeline.options().autotune.enabled is False
+    # A user's parallel map on top still runs, with the same images.
+    doubled = pipeline.map(lambda x: 2 * x, num_parallel_calls=tf.data.AUTOTUNE)
+    first, again = next(iter(pipeline)), next(iter(doubled))
+    np.testing.assert_allclose(again, 2 * first)
 
 
 # Resolving --dataset and --data-dir ----------------------------------------------------------

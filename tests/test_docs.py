@@ -1,84 +1,182 @@
 """The guides' Python blocks run as written, and the site builds strictly.
 
 Every fenced block whose info string starts with `python` runs, unless the line before it is
-`<!-- skip -->` (blocks that need trained models or data). A page's blocks share one
-namespace, in order, in a temporary working directory; a failing block is reported with its
-file and line.
+`<!-- skip -->` (blocks that need trained models, data downloads or a browser). A page's
+blocks share one namespace, in order, in a temporary working directory; a failing block is
+reported with its file and the line that raised (`tests/docs_blocks.py`). The failure paths
+are tested too: a block that raises, a link to a page or an anchor that does not exist, and a
+table marker naming a result file that does not exist each fail with the file and line.
 """
 
+import importlib.util
 import os
-import re
 import shutil
 import subprocess
 import sys
-import textwrap
-import traceback
 from pathlib import Path
 
 import pytest
+from docs_blocks import ExampleError, run_block, runnable_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-FENCE = re.compile(r"^(\s*)```python\b.*$")
+HOOK = DOCS / "hooks" / "benchmarks.py"
+PAGES = sorted(p for p in DOCS.rglob("*.md") if runnable_blocks(p))
+MKDOCS = shutil.which("mkdocs") or str(Path(sys.prefix) / "bin" / "mkdocs")
+needs_mkdocs = pytest.mark.skipif(
+    not Path(MKDOCS).exists(), reason="mkdocs not installed (pip install -e '.[docs]')"
+)
 
 
-def python_blocks(path: Path):
-    """(line number, code) of each block of `path` that is not marked skip."""
-    lines = path.read_text().split("\n")
-    blocks, index = [], 0
-    while index < len(lines):
-        match = FENCE.match(lines[index])
-        if match:
-            previous = next((x.strip() for x in reversed(lines[:index]) if x.strip()), "")
-            start, body = index + 1, []
-            index += 1
-            while index < len(lines) and lines[index].strip() != "```":
-                body.append(lines[index])
-                index += 1
-            if previous != "<!-- skip -->":
-                blocks.append((start + 1, textwrap.dedent("\n".join(body))))
-        index += 1
-    return blocks
+def run_page(page: Path, name: str) -> None:
+    namespace = {"__name__": "__docs__"}
+    for block in runnable_blocks(page):
+        run_block(block, namespace, name)
 
 
-PAGES = sorted(p for p in DOCS.rglob("*.md") if python_blocks(p))
-
-
-def test_some_guides_have_runnable_blocks():
-    assert PAGES, "no runnable python block in docs/"
+def test_the_guides_that_teach_the_library_have_runnable_blocks():
+    guides = {p.name for p in PAGES}
+    assert {"getting-started.md", "samplers.md", "export.md", "evaluation.md"} <= guides
 
 
 @pytest.mark.large
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 def test_python_blocks_of_the_guides_run(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    namespace = {"__name__": "__docs__"}
-    for line, code in python_blocks(page):
-        where = f"{page.relative_to(ROOT)}:{line}"
-        try:
-            exec(compile(code, where, "exec"), namespace)
-        except Exception:
-            pytest.fail(f"the block at {where} failed:\n{traceback.format_exc()}")
+    try:
+        run_page(page, str(page.relative_to(ROOT)))
+    except ExampleError as error:
+        pytest.fail(str(error), pytrace=False)
 
 
-def test_python_blocks_report_file_and_line(tmp_path):
+def test_blocks_marked_skip_are_left_out_with_their_line(tmp_path):
     page = tmp_path / "page.md"
     page.write_text("text\n\n<!-- skip -->\n```python\nnot run\n```\n\n```python\nx = 1\n```\n")
-    assert python_blocks(page) == [(9, "x = 1")]
+    assert [(b.line, b.code) for b in runnable_blocks(page)] == [(9, "x = 1")]
 
 
-@pytest.mark.large
-@pytest.mark.skipif(
-    shutil.which("mkdocs") is None and not (Path(sys.prefix) / "bin" / "mkdocs").exists(),
-    reason="mkdocs not installed (pip install -e '.[docs]')",
+def test_a_block_that_raises_is_reported_with_the_page_and_the_line_that_raised(tmp_path):
+    page = tmp_path / "guide.md"
+    page.write_text(
+        "# A guide\n\n```python\nx = 1\n```\n\nMore text.\n\n"
+        "```python\ny = x + 1\nassert y == 3, 'y is 2'\nz = 0\n```\n"
+    )
+    with pytest.raises(ExampleError, match=r"^docs/guide\.md:11: AssertionError: y is 2"):
+        run_page(page, "docs/guide.md")
+
+
+def test_a_block_that_does_not_parse_is_reported_with_its_line(tmp_path):
+    page = tmp_path / "guide.md"
+    page.write_text("text\n\n```python\nok = 1\nnot python(\n```\n")
+    with pytest.raises(ExampleError, match=r"^guide\.md:5: SyntaxError"):
+        run_page(page, "guide.md")
+
+
+def load_hook():
+    spec = importlib.util.spec_from_file_location("benchmarks_hook", HOOK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_table_marker_renders_the_rows_and_columns_it_names(tmp_path):
+    hook = load_hook()
+    (tmp_path / "speed.json").write_text(
+        '{"benchmark": "speed", "command": "python b.py", "version": "0", "cpu": "x",'
+        ' "date": "d", "rows": [{"path": "a", "ms": 1234.5, "n": 10000},'
+        ' {"path": "b", "ms": 0.06512, "n": 3}]}'
+    )
+    page = "Text\n<!-- table: speed.json columns: n, ms where: path=b -->\nafter\n"
+    assert hook.render_tables(page, "docs/p.md", tmp_path) == (
+        "Text\n| n | ms |\n|---|---|\n| 3 | 0.0651 |\nafter\n"
+    )
+    everything = hook.render_tables("<!-- table: speed.json -->", "docs/p.md", tmp_path)
+    assert everything.split("\n")[2] == "| a | 1,234 | 10,000 |"
+    shown = "```\n<!-- table: speed.json -->\n```\n"  # a page that shows the syntax
+    assert hook.render_tables(shown, "docs/p.md", tmp_path) == shown
+
+
+@pytest.mark.parametrize(
+    "marker, message",
+    [
+        ("<!-- table: missing.json -->", r"missing\.json, which does not exist"),
+        ("<!-- table: speed.json columns: ms, nope -->", r"column\(s\) nope; its columns"),
+        ("<!-- table: speed.json where: path=z -->", r"no row of .*speed\.json has path=z"),
+    ],
 )
-def test_site_builds_strictly(tmp_path):
-    mkdocs = shutil.which("mkdocs") or str(Path(sys.prefix) / "bin" / "mkdocs")
-    result = subprocess.run(
-        [mkdocs, "build", "--strict", "--site-dir", str(tmp_path / "site")],
-        cwd=ROOT,
+def test_a_bad_table_marker_fails_with_the_page_and_line(tmp_path, marker, message):
+    hook = load_hook()
+    (tmp_path / "speed.json").write_text(
+        '{"benchmark": "speed", "command": "c", "version": "0", "cpu": "x", "date": "d",'
+        ' "rows": [{"path": "a", "ms": 1.5}]}'
+    )
+    with pytest.raises(hook.PluginError, match=r"^docs/p\.md:3: .*" + message):
+        hook.render_tables(f"# P\n\n{marker}\n", "docs/p.md", tmp_path)
+
+
+def test_only_the_harness_result_files_become_pages_and_a_broken_one_fails(tmp_path):
+    hook = load_hook()
+    (tmp_path / "raw.json").write_text('{"settings": {}, "rows": []}')  # a script's own JSON
+    (tmp_path / "web.json").write_text('{"format": "keras_vae.benchmark_results"}')
+    assert [p.name for p in hook.harness_results(tmp_path)] == ["web.json"]
+    with pytest.raises(hook.PluginError, match=r"web\.json: missing field\(s\) benchmark, command"):
+        hook.read_result(tmp_path / "web.json")
+    (tmp_path / "cut.json").write_text('{"format": "keras_vae.bench')
+    with pytest.raises(hook.PluginError, match=r"cut\.json: not readable JSON"):
+        hook.harness_results(tmp_path)
+
+
+def build_tiny_site(tmp_path, pages: dict):
+    """`mkdocs build --strict` of a project of `pages` with the repository's hook."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for name, text in pages.items():
+        (docs / name).write_text(text)
+    (tmp_path / "mkdocs.yml").write_text(
+        f"site_name: t\ndocs_dir: docs\nhooks:\n  - {HOOK}\nvalidation:\n  links:\n"
+        "    not_found: warn\n    anchors: warn\nmarkdown_extensions:\n  - toc\n"
+    )
+    return subprocess.run(
+        [MKDOCS, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+@needs_mkdocs
+def test_a_link_to_a_missing_page_or_anchor_fails_the_strict_build_naming_the_page(tmp_path):
+    result = build_tiny_site(
+        tmp_path,
+        {
+            "index.md": "# Home\n\n## Real section\n\n[fine](#real-section)\n",
+            "guide.md": "# Guide\n\n[gone](nowhere.md) and [lost](index.md#no-such-anchor)\n",
+        },
+    )
+    assert result.returncode != 0
+    assert "guide.md" in result.stderr and "nowhere.md" in result.stderr
+    assert "no-such-anchor" in result.stderr
+
+
+@needs_mkdocs
+def test_a_missing_result_file_fails_the_build_naming_the_page_and_line(tmp_path):
+    result = build_tiny_site(
+        tmp_path, {"index.md": "# Home\n\nMeasured:\n\n<!-- table: never-run.json -->\n"}
+    )
+    assert result.returncode != 0
+    assert "docs/index.md:5: the table marker names" in result.stderr
+    assert "never-run.json, which does not exist" in result.stderr
+
+
+@pytest.mark.large
+@needs_mkdocs
+def test_site_builds_strictly(tmp_path):
+    result = subprocess.run(
+        [MKDOCS, "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)},
     )
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,11 +1,17 @@
 """Every public name of keras_vae and its subpackages has a docstring, with `Args:` where it
-takes arguments (the API reference pages are generated from them)."""
+takes arguments (the API reference pages are generated from them), and the docstrings'
+`Example:` blocks run: each in the namespace of its module, with a small untrained VAE and a
+few hundred real digits as the `vae`, `x_train`, `y_train`, `x_test` they take as given. A
+block that needs a trained model, a download or minutes is marked `<!-- skip -->` above its
+fence; a block that fails is reported with its module, file and line."""
 
 import dataclasses
 import importlib
 import inspect
+from pathlib import Path
 
 import pytest
+from docs_blocks import ExampleError, blocks, run_block
 
 PACKAGES = [
     "keras_vae",
@@ -66,8 +72,6 @@ def test_every_public_name_has_a_docstring_with_args_where_it_takes_arguments():
 
 
 def test_every_public_name_has_an_api_reference_entry():
-    from pathlib import Path
-
     pages = "\n".join(
         p.read_text() for p in (Path(__file__).parents[1] / "docs" / "api").glob("*.md")
     )
@@ -83,3 +87,81 @@ def test_every_public_name_has_an_api_reference_entry():
 @pytest.mark.parametrize("package", PACKAGES)
 def test_packages_have_a_module_docstring(package):
     assert importlib.import_module(package).__doc__
+
+
+# The docstrings' `Example:` blocks ------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted((ROOT / "keras_vae").rglob("*.py"))
+EXAMPLES = [block for path in SOURCES for block in blocks(path)]
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@pytest.fixture(scope="module")
+def example_context(mnist_sample):
+    """What the examples take as given: a small compiled VAE and a few hundred real digits."""
+    import keras
+    import numpy as np
+
+    import keras_vae
+
+    images, labels = mnist_sample
+    every = np.arange(0, len(images), 25)  # 200 digits, every class (the sample is sorted)
+    vae = keras_vae.VAE(latent_dim=2, architecture="dense", seed=0)
+    vae.compile()
+    z_mean, z_log_var = vae.encode(images[every[:8]])
+    return {
+        "keras": keras,
+        "np": np,
+        "keras_vae": keras_vae,
+        "vae": vae,
+        "x_train": images[every],
+        "y_train": labels[every],
+        "x_test": images[every + 1][:64],
+        "y_test": labels[every + 1][:64],
+        "x_val": images[every + 3][:64],
+        "x_new": images[every + 2][:16],
+        "x": images[every[:16]],
+        "images": images[every],
+        "labels": labels[every],
+        "z_mean": z_mean,
+        "z_log_var": z_log_var,
+        "z": z_mean,
+    }
+
+
+def test_the_public_api_has_docstring_examples_that_run():
+    assert len([b for b in EXAMPLES if not b.skipped]) >= 10
+
+
+@pytest.mark.parametrize(
+    "block",
+    [b for b in EXAMPLES if not b.skipped],
+    ids=lambda b: f"{b.path.relative_to(ROOT)}:{b.line}",
+)
+def test_docstring_examples_run(block, example_context, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for folder in ("run", "runs/vae"):  # where the examples keep their files
+        (tmp_path / folder).mkdir(parents=True)
+    module = importlib.import_module(module_name(block.path))
+    namespace = {**vars(module), **example_context}
+    try:
+        run_block(block, namespace, f"{module.__name__} ({block.path.relative_to(ROOT)})")
+    except ExampleError as error:
+        pytest.fail(str(error), pytrace=False)
+
+
+def test_a_broken_docstring_example_is_reported_with_its_module_and_line(tmp_path):
+    source = tmp_path / "broken.py"
+    source.write_text(
+        'def f():\n    """Does nothing.\n\n    Example:\n    ```python\n    y = f()\n'
+        '    y.missing\n    ```\n    """\n'
+    )
+    (example,) = blocks(source)
+    assert example.line == 6
+    with pytest.raises(ExampleError, match=r"^keras_vae\.broken:7: AttributeError"):
+        run_block(example, {"f": lambda: None}, "keras_vae.broken")

@@ -19,6 +19,7 @@ One callback per module:
 identical weights.
 
 Example:
+<!-- skip: sets process-wide determinism and trains 30 epochs -->
 ```python
 from keras_vae import callbacks
 

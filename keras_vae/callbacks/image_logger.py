@@ -72,6 +72,7 @@ class VAEImageLogger(keras.callbacks.Callback):
         traversal_steps: int. Values per traversed dimension. Defaults to `9`.
 
     Example:
+    <!-- skip: trains ten epochs, writing TensorBoard images -->
     ```python
     log_dir = "runs/tensorboard/vae"
     vae.fit(

@@ -65,6 +65,7 @@ class NaNGuard(keras.callbacks.TerminateOnNaN):
 
     Example:
     ```python
+    checkpoint = keras_vae.callbacks.AtomicCheckpoint(last_path="last.keras")
     vae.fit(x, epochs=10, callbacks=[keras_vae.callbacks.NaNGuard(), checkpoint])
     ```
     """

@@ -41,6 +41,7 @@ class ResumableBackup(keras.callbacks.Callback):
             Defaults to `True`.
 
     Example:
+    <!-- skip: trains 30 epochs -->
     ```python
     backup = keras_vae.callbacks.ResumableBackup("runs/backup", save_freq=100)
     vae.fit(x, epochs=30, callbacks=[backup])  # killed? run the same line again

@@ -76,6 +76,7 @@ def load_mnist(
         ValueError: an argument is invalid, or an IDX file is corrupt.
 
     Example:
+    <!-- skip: downloads MNIST -->
     ```python
     train = keras_vae.load_mnist("train", binarize="dynamic", batch_size=128)
     test = keras_vae.load_mnist("test", shuffle=False)

@@ -6,6 +6,8 @@ import tensorflow as tf
 from keras_vae.validation import check_positive_int
 
 SPLITS = ("train", "test")
+# Batches prepared ahead of the training step (tf.data's autotuning is off, see below).
+PREFETCH_BATCHES = 2
 BINARIZE = (None, "static", "dynamic")
 
 
@@ -94,4 +96,11 @@ def batched_pipeline(pairs, *, binarize, batch_size, shuffle, with_labels, seed)
         pairs = pairs.map(lambda images, labels: (binarize_dynamic(images, generator), labels))
     if not with_labels:
         pairs = pairs.map(lambda images, labels: images)
-    return pairs.prefetch(tf.data.AUTOTUNE)
+    # tf.data's autotuning keeps a background thread per iterator, joined when the iterator
+    # is destroyed; `fit` destroys the previous epoch's iterator as the next epoch starts,
+    # which stalled that epoch's first step on a busy CPU (see "Where an epoch goes" in
+    # docs/guides/performance.md). No step here runs in parallel, so a fixed prefetch loses
+    # nothing.
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return pairs.prefetch(PREFETCH_BATCHES).with_options(options)

@@ -297,6 +297,7 @@ def resolve_data_source(
             image feature.
 
     Example:
+    <!-- skip: may download MNIST, and trains ten epochs -->
     ```python
     source = keras_vae.resolve_data_source("auto")
     vae.fit(source.pipeline("train", 128), epochs=10)

@@ -3,6 +3,7 @@ which latent dimensions are in use, anomaly scores, a judge of generated images,
 close generated images come to the training images.
 
 Example:
+<!-- skip: trains a judge and runs 1,000-draw likelihoods -->
 ```python
 from keras_vae import evaluation
 

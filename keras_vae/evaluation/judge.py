@@ -8,6 +8,7 @@ the same distance between two sets of real images of the same size: the floor th
 perfect generator would reach.
 
 Example:
+<!-- skip: trains the judge's classifier -->
 ```python
 judge = Judge.fit(x_train, y_train, seed=0)
 report = judge.report(vae.sample(1000, seed=0), real=x_test)

@@ -81,6 +81,7 @@ def export_decoder(
         falls below its PSNR threshold.
 
     Example:
+    <!-- skip: a full export; docs/guides/export.md runs a small one -->
     ```python
     report = keras_vae.export.export_decoder(vae, "export", formats=("saved_model", "int8"))
     print(report.variants["int8"].psnr_db)

@@ -47,6 +47,7 @@ class ExportOptions:
             converter's and runtime's own console output. Defaults to `1`.
 
     Example:
+    <!-- skip: c_array=True needs tflite-micro and a full export -->
     ```python
     options = ExportOptions(formats=("saved_model", "int8"), c_array=True)
     keras_vae.export.export_decoder(vae, "export", options=options)

@@ -7,11 +7,11 @@ the exporters, the web page, the firmware table) can import it without pulling a
 
 Example:
 ```python
-mixture = vae.prior_mixture()               # or prior.as_mixture(), sampler.as_mixture()
+mixture = vae.prior_sampler().as_mixture()  # or pools.as_mixture(), sampler.as_mixture()
 z = mixture.sample(16, seed=0)              # (16, latent_dim) float32
 log_p = mixture.log_prob(z)                 # (16,)
 mixture.save("run/mixture.json")
-sevens = GaussianMixture.load("run/pools.json").select("7")
+again = GaussianMixture.load("run/mixture.json")
 ```
 """
 

@@ -41,6 +41,7 @@ class ClassConditionalPrior(keras.layers.Layer):
             `0.1` so every class starts near N(0, I)). Defaults to `None`.
 
     Example:
+    <!-- skip: trains for minutes -->
     ```python
     prior = keras_vae.ClassConditionalPrior(16, num_classes=10)
     cvae = keras_vae.ConditionalVAE(num_classes=10, latent_dim=16, prior=prior)

@@ -49,7 +49,7 @@ class Decoder(keras.layers.Layer):
     Example:
     ```python
     decoder = keras_vae.Decoder(latent_dim=16, output_shape=(32, 32, 3))
-    logits = decoder(z)
+    logits = decoder(keras.random.normal((4, 16)))  # (4, 32, 32, 3)
     ```
     """
 

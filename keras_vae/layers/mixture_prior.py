@@ -52,6 +52,7 @@ class MixturePrior(keras.layers.Layer):
             `"diagonal"`.
 
     Example:
+    <!-- skip: trains for minutes -->
     ```python
     vae = keras_vae.VAE(latent_dim=16, prior=keras_vae.MixturePrior(16, num_components=20))
     vae.compile()

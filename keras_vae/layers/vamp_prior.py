@@ -40,6 +40,7 @@ class VampPrior(keras.layers.Layer):
             Defaults to `None`.
 
     Example:
+    <!-- skip: trains for minutes -->
     ```python
     prior = keras_vae.VampPrior(16, num_components=50, input_shape=(28, 28, 1))
     prior.set_pseudo_inputs(x_train[:50])

@@ -30,6 +30,7 @@ class AutoEncoder(BaseAutoEncoder):
         seed: int or None. Seed of the random draws of `sample()`. Defaults to `None`.
 
     Example:
+    <!-- skip: trains for minutes -->
     ```python
     ae = keras_vae.AutoEncoder(latent_dim=2)
     ae.compile()

@@ -77,6 +77,7 @@ class ConditionalVAE(VAE):
             `free_bits`, `seed`).
 
     Example:
+    <!-- skip: trains for minutes -->
     ```python
     cvae = keras_vae.ConditionalVAE(num_classes=10, latent_dim=2, seed=1)
     cvae.compile()

@@ -56,6 +56,7 @@ def recommended_vae(
         **kwargs: further `VAE` arguments (`beta`, `likelihood`, `free_bits`, `name`...).
 
     Example:
+    <!-- skip: trains the recommended model for minutes -->
     ```python
     vae = keras_vae.recommended_vae(latent_dim=16, seed=0)
     vae.compile(optimizer=keras_vae.recommended_optimizer(ema_momentum=0.98))

@@ -75,6 +75,7 @@ class VAE(BaseAutoEncoder):
         seed: int or None. Seed of the sampling layer. Defaults to `None`.
 
     Example:
+    <!-- skip: trains for minutes -->
     ```python
     vae = keras_vae.VAE(latent_dim=2, seed=1)
     vae.compile()

@@ -12,6 +12,7 @@ in `benchmarks/micro.py`): the default `Decoder` puts most of its weights in one
 projection to a 7x7x64 feature map and its int8 file needs about a megabyte of flash.
 
 Example:
+<!-- skip: trains 30 epochs and builds a C array with TFLM -->
 ```python
 digits = keras_vae.VAE.from_preset("mnist_digits").sample(16, seed=0)
 
