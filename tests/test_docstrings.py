@@ -14,6 +14,7 @@ PACKAGES = [
     "keras_vae.data",
     "keras_vae.evaluation",
     "keras_vae.export",
+    "keras_vae.priors",
     "keras_vae.samplers",
 ]
 

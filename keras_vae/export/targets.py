@@ -241,7 +241,7 @@ def _sampler_name(model, sampler, means) -> str:
     """What `generate` draws from, in words: the model's own prior when the sampler holds its
     components (what `VAE.prior_sampler()` gives), else the sampler's kind."""
     prior_sampler = getattr(model, "prior_sampler", None)
-    if prior_sampler is not None and getattr(model, "prior", None) is not None:
+    if prior_sampler is not None and getattr(getattr(model, "prior", None), "is_learned", False):
         own = np.asarray(prior_sampler().means, np.float32)
         if own.shape == means.shape and np.allclose(own, means):
             return f"the model's learned prior ({len(means)} Gaussians)"

@@ -337,7 +337,7 @@ class BaseAutoEncoder(keras.Model):
             )
         return x, self.symbolic_condition(y)
 
-    def _losses(self, data, training):
+    def _batch_objective(self, data, training):
         x, condition = self._batch_inputs(data)
         if condition is None:
             # The signature subclasses of earlier versions implement.
@@ -370,7 +370,7 @@ class BaseAutoEncoder(keras.Model):
 
     def train_step(self, data):
         with tf.GradientTape() as tape:
-            objective, per_example = self._losses(data, training=True)
+            objective, per_example = self._batch_objective(data, training=True)
             if self.losses:
                 objective = objective + ops.sum(self.losses)
             # Each replica sees its share of the global batch and the optimizer sums the
@@ -381,7 +381,7 @@ class BaseAutoEncoder(keras.Model):
         return self._update_trackers(per_example)
 
     def test_step(self, data):
-        _, per_example = self._losses(data, training=False)
+        _, per_example = self._batch_objective(data, training=False)
         return self._update_trackers(per_example)
 
     def fit(self, x=None, y=None, validation_data=None, **kwargs):

@@ -1,5 +1,7 @@
 """The variational autoencoder."""
 
+import warnings
+
 import keras
 import numpy as np
 from keras import ops
@@ -85,6 +87,14 @@ class VAE(BaseAutoEncoder):
     def compute_losses(self, x, training=False, condition=None):
         """The objective on images `x` (with the one-hot `condition` of a conditional
         model); see `elbo_terms`."""
+        if condition is None and self.is_conditional and isinstance(x, list | tuple):
+            warnings.warn(
+                f"{type(self).__name__}.compute_losses((images, one_hot)) is deprecated: call"
+                " compute_losses(images, condition=one_hot).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            x, condition = x
         z_mean, z_log_var = self.encode_tensors(x, condition, training=training)
         z = self.sampling([z_mean, z_log_var])
         decoded = self.decode_tensors(z, condition, training=training)
@@ -213,13 +223,12 @@ class VAE(BaseAutoEncoder):
         return self.prior.refit(draws, seed=seed, max_iter=max_iter)
 
     def prior_sampler(self, temperature=1.0, label=None):
-        """The model's prior as a sampler built from `prior.as_mixture()`: a
-        `GaussianMixtureSampler` with its components, standard deviations scaled by
-        `temperature`, exportable as a `generate` signature like any mixture. For a
-        class-conditional prior, the prior of class `label` (an int), whose draws are
-        decoded with that label."""
+        """The model's prior as a sampler (`prior.sampler`, built from `prior.as_mixture()`):
+        a `GaussianMixtureSampler` with a learned prior's components, or a `PriorSampler`
+        for N(0, I), standard deviations scaled by `temperature`; exportable as a `generate`
+        signature like any mixture. For a class-conditional prior, the prior of class
+        `label` (an int), whose draws are decoded with that label."""
         from keras_vae.latent.mixture import check_temperature
-        from keras_vae.samplers import GaussianMixtureSampler
 
         owner = f"{type(self).__name__}.prior_sampler()"
         temperature = check_temperature(temperature, owner)
@@ -231,14 +240,7 @@ class VAE(BaseAutoEncoder):
                 f" [0, {self.prior.num_classes})), with a {type(self.prior).__name__}; got"
                 f" {label!r}."
             )
-        mixture = self.prior.as_mixture(label)
-        weights = mixture.weights
-        return GaussianMixtureSampler(
-            mixture.means,
-            temperature * mixture.scale_tril,
-            weights / weights.sum(),
-            mixture.component_names,
-        )
+        return self.prior.sampler(temperature, label)
 
     def get_config(self):
         config = super().get_config()

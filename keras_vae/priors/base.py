@@ -128,6 +128,20 @@ class Prior(keras.layers.Layer):
             mixture = mixture.with_temperature(temperature)
         return mixture.sample(n, numpy_seed(seed))
 
+    def sampler(self, temperature=1.0, condition=None):
+        """The prior as a `keras_vae.samplers` sampler: a `GaussianMixtureSampler` of
+        `as_mixture(condition)`, standard deviations scaled by `temperature`."""
+        from keras_vae.samplers import GaussianMixtureSampler
+
+        mixture = self.as_mixture(condition)
+        weights = mixture.weights
+        return GaussianMixtureSampler(
+            mixture.means,
+            temperature * mixture.scale_tril,
+            weights / weights.sum(),
+            mixture.component_names,
+        )
+
     def refit(self, draws, seed=None, max_iter=100):
         """Refits the prior to latent draws `(n, latent_dim)` and returns the mean log-density
         before and after; see `VAE.refit_prior`. Only a prior with `can_refit` can."""

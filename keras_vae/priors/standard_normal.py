@@ -52,6 +52,12 @@ class StandardNormalPrior(Prior):
             keras.random.normal((n, self.latent_dim), dtype="float32", seed=seed)
         ).astype(np.float32)
 
+    def sampler(self, temperature=1.0, condition=None):
+        """A `PriorSampler`: N(0, temperature^2 I), saved under its own name."""
+        from keras_vae.samplers import PriorSampler
+
+        return PriorSampler(self.latent_dim, temperature=temperature)
+
     @property
     def description(self) -> str:
         return "N(0, I)"
