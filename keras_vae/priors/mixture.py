@@ -55,6 +55,8 @@ class MixturePrior(LearnedPrior):
     ```
     """
 
+    can_refit = True
+
     def __init__(
         self,
         latent_dim=2,
@@ -168,8 +170,6 @@ class MixturePrior(LearnedPrior):
         means, scales, weights = self.component_parameters()
         scale_tril = self.scale_tril() if self.covariance == "full" else diagonal_scale_tril(scales)
         return GaussianMixture(means, scale_tril, weights / weights.sum())
-
-    can_refit = True
 
     def refit(self, draws, seed=None, max_iter=100):
         """Refits the mixture by EM to latent `draws` `(n, latent_dim)`, started from the
