@@ -62,6 +62,14 @@ class BaseAutoEncoder(keras.Model):
     refused, outputs all in [0, 1] warned). An encoder returning `[z_mean, z_log_var, z]`, as
     in the keras-io VAE example, is accepted and its first two outputs used.
 
+    Conditioning lives here too: `encode`, `decode`, `reconstruct`, `sample`, `fit` and
+    `evaluate` take a conditional model's labels (`labels=`, `y` in `fit`) in one place, and
+    a subclass with a condition only says how labels become it (`is_conditional`,
+    `condition_from_labels`, `symbolic_condition`, `default_labels`, and its networks'
+    `network_probes`). Labels given to a model without a condition, or missing for one with
+    it, raise a `ValueError` naming the argument. Every model samples with one signature,
+    `sample(n, *, seed=None, sampler=None, labels=None, temperature=1.0)`.
+
     Code that works with any model calls the contract instead of asking for the class:
     `is_conditional`, `condition_from_labels`, `encode_tensors`, `decode_tensors` and
     `sample(..., sampler=)`; `decoder_model()`/`encoder_model()` give the networks as

@@ -17,7 +17,9 @@ class VAE(BaseAutoEncoder):
     The encoder gives a Gaussian q(z | x) = N(z_mean, exp(z_log_var)); `Sampling` draws z with
     the reparameterization trick; the decoder gives p(x | z). The training objective per
     example is `reconstruction_loss + beta * kl_weight * kl_loss`, where the KL divergence to
-    the prior N(0, I) is what lets a random draw from the prior decode to a valid image.
+    the prior (N(0, I) by default) is what lets a random draw from the prior decode to a
+    valid image. The model asks its `prior` (a `keras_vae.priors.Prior`) for the KL term,
+    the density, the mixture and the draws, and never which prior it has.
     `fit` reports `loss` (the negative ELBO, weighted by `beta`), `reconstruction_loss` and
     `kl_loss`, in nats per example.
 
