@@ -10,7 +10,7 @@ from matplotlib.patches import FancyBboxPatch
 
 LAYERS = [
     ["losses"],
-    ["layers"],
+    ["layers", "priors"],
     ["models"],
     ["evaluation", "latent", "samplers", "presets", "callbacks", "export", "data", "saving"],
     ["cli", "examples"],

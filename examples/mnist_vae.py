@@ -177,7 +177,7 @@ def build_models(args) -> dict:
 
 def prior_row(vae) -> str:
     """The name of the table row of draws from the VAE's own prior."""
-    if vae.prior is None:
+    if not vae.prior.is_learned:
         return "VAE, prior N(0, I)"
     return f"VAE, learned prior ({vae.prior.num_components})"
 
@@ -344,7 +344,7 @@ def export_vae_decoder(vae, out: pathlib.Path, args, judge=None) -> list:
             num_verification_samples=samples,
             num_calibration_samples=samples,
             latency_repeats=5 if quick else 20,
-            sampler=vae.prior_sampler() if vae.prior is not None else None,
+            sampler=vae.prior_sampler() if vae.prior.is_learned else None,
             judge=judge,
             verbose=2 if args.verbose else 1,
         )
@@ -548,7 +548,7 @@ def main(argv=None) -> int:
         name: train(model, data, args, out / "tensorboard" / name.lower())
         for name, model in models.items()
     }
-    if models["VAE"].prior is not None and args.refit_prior:
+    if models["VAE"].prior.can_refit and args.refit_prior:
         print("\nRefitting the VAE's prior by EM to posterior draws of the training digits")
         fit = models["VAE"].refit_prior(data.train_images, seed=args.seed)
         print(f"mean log p(z) of the draws: {fit['before']:.2f} learned, {fit['after']:.2f} refit")

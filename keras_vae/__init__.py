@@ -24,20 +24,24 @@ import keras  # noqa: E402
 
 _require_tensorflow_backend(keras.config.backend())
 
-from keras_vae import losses  # noqa: E402
-from keras_vae.layers.class_prior import ClassConditionalPrior  # noqa: E402
+from keras_vae import losses, priors  # noqa: E402
 from keras_vae.layers.decoder import Decoder  # noqa: E402
 from keras_vae.layers.encoder import Encoder  # noqa: E402
-from keras_vae.layers.mixture_prior import MixturePrior  # noqa: E402
 from keras_vae.layers.residual import ResidualBlock  # noqa: E402
 from keras_vae.layers.sampling import Sampling  # noqa: E402
 from keras_vae.layers.upsampling import NearestUpsampling  # noqa: E402
-from keras_vae.layers.vamp_prior import VampPrior  # noqa: E402
 from keras_vae.models.autoencoder import AutoEncoder  # noqa: E402
 from keras_vae.models.base import BaseAutoEncoder  # noqa: E402
 from keras_vae.models.conditional_vae import ConditionalVAE  # noqa: E402
 from keras_vae.models.optimizer import recommended_optimizer  # noqa: E402
 from keras_vae.models.vae import VAE  # noqa: E402
+from keras_vae.priors import (  # noqa: E402
+    ClassConditionalPrior,
+    MixturePrior,
+    Prior,
+    StandardNormalPrior,
+    VampPrior,
+)
 
 __version__ = "0.1.0"
 
@@ -92,11 +96,14 @@ __all__ = [
     "Decoder",
     "Encoder",
     "MixturePrior",
+    "Prior",
+    "StandardNormalPrior",
     "VampPrior",
     "ResidualBlock",
     "NearestUpsampling",
     "Sampling",
     "VAE",
     "losses",
+    "priors",
     "recommended_optimizer",
 ]

@@ -136,7 +136,7 @@ def test_the_models_kl_term_is_the_closed_form(mnist_sample):
     encoded = model.encode_tensors(images, one_hot)
     z_mean, z_log_var = (keras.ops.convert_to_numpy(t) for t in encoded)
     _, terms = model.compute_losses(
-        (keras.ops.convert_to_tensor(images), keras.ops.convert_to_tensor(one_hot))
+        keras.ops.convert_to_tensor(images), condition=keras.ops.convert_to_tensor(one_hot)
     )
     expected = model.prior.kl_divergence(z_mean, z_log_var, one_hot)
     np.testing.assert_allclose(terms["kl_loss"], expected, rtol=1e-6)
@@ -214,7 +214,7 @@ def test_trains_saves_and_loads_with_identical_outputs(mnist_sample, tmp_path):
 
 
 def test_bad_priors_are_refused():
-    with pytest.raises(ValueError, match="VAE expects `prior`.*`VampPrior`; got Class"):
+    with pytest.raises(ValueError, match="VAE expects `prior` without a condition.*got a Class"):
         keras_vae.VAE(latent_dim=2, prior=keras_vae.ClassConditionalPrior(2, C))
     with pytest.raises(ValueError, match="num_classes 10 .*num_classes 3"):
         keras_vae.ConditionalVAE(latent_dim=2, prior=keras_vae.ClassConditionalPrior(2, C))
@@ -252,7 +252,8 @@ def test_the_default_conditional_vae_learns_a_prior_per_class(latent_dim, compon
     assert model.prior.latent_dim == latent_dim
     assert model.prior.seed == 3
     standard = keras_vae.ConditionalVAE(num_classes=C, latent_dim=2, prior="standard_normal")
-    assert standard.prior is None
+    assert isinstance(standard.prior, keras_vae.priors.StandardNormalPrior)
+    assert standard.get_config()["prior"] is None
 
 
 def test_temperature_scales_the_class_prior():

@@ -21,6 +21,7 @@ PACKAGES = [
     "keras_vae.evaluation",
     "keras_vae.export",
     "keras_vae.presets",
+    "keras_vae.priors",
     "keras_vae.samplers",
 ]
 

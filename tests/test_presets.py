@@ -34,7 +34,7 @@ def test_model_presets_are_the_parsers_and_build_their_vaes():
     assert PRESETS == presets.MODEL_PRESETS
     tiny = presets.model("tiny", latent_dim=4, prior_components=3, seed=1)
     assert tiny.decoder.conv_filters == (8, 4) and tiny.prior.num_components == 3
-    assert presets.model("micro", latent_dim=4).prior is None
+    assert not presets.model("micro", latent_dim=4).prior.is_learned
     recommended = presets.model("recommended", latent_dim=4, input_shape=(16, 16, 1))
     assert recommended.prior.num_components == 20
     with pytest.raises(ValueError, match="`preset` in \\('micro', 'tiny', 'recommended'\\)"):

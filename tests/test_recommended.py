@@ -57,7 +57,7 @@ def test_recommended_vae_round_trips_like_any_vae(tiny_images, tmp_path):
 
 
 def test_recommended_vae_prior_can_be_the_standard_normal_or_the_users():
-    assert keras_vae.recommended_vae(latent_dim=3, prior_components=0).prior is None
+    assert not keras_vae.recommended_vae(latent_dim=3, prior_components=0).prior.is_learned
     own = keras_vae.MixturePrior(3, num_components=4)
     assert keras_vae.recommended_vae(latent_dim=3, prior=own).prior is own
     for bad in (-1, 2.5, True):

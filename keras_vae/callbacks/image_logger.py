@@ -202,7 +202,7 @@ class VAEImageLogger(keras.callbacks.Callback):
             rows += [shown[start : start + columns], reconstructions[start : start + columns]]
         paired = np.concatenate([_pad_row(row, columns) for row in rows])
         latents = self._prior_latents
-        if getattr(model, "prior", None) is not None:
+        if getattr(getattr(model, "prior", None), "is_learned", False):
             # A learned prior moves while training: the same seeded draw from where it is now
             # (for a conditional model, from the prior of each sample's label).
             labels = {"labels": self._condition_of(n)} if model.is_conditional else {}

@@ -35,7 +35,8 @@ def generate_sampler(args, model, folder: pathlib.Path):
                 " --pools or --mixture"
             )
     if source == "auto":
-        source = "prior" if prior is not None and not args.c_array else "none"
+        learned = getattr(prior, "is_learned", False)
+        source = "prior" if learned and not args.c_array else "none"
     elif source != "none" and args.c_array:
         raise CommandError(
             f"--generate {source} adds a second signature, which the C array for a board"

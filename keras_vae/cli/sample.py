@@ -49,7 +49,7 @@ def build_sampler(args, model, name: str, folder: pathlib.Path):
 
     if name == "prior":
         temperature = 1.0 if args.temperature is None else args.temperature
-        if model.is_conditional and getattr(model, "prior", None) is not None:
+        if model.is_conditional and getattr(getattr(model, "prior", None), "is_learned", False):
             # A conditional model draws from its own prior in `sample` (for a
             # `ClassConditionalPrior`, the prior of each requested label).
             return None, None

@@ -115,7 +115,7 @@ def prior_log_density(model, z, condition=None):
 
 
 def has_learned_prior(model) -> bool:
-    return getattr(model, "prior", None) is not None
+    return getattr(getattr(model, "prior", None), "is_learned", False)
 
 
 # The graph functions of each model, kept while the model lives (the functions hold only a

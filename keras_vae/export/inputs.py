@@ -29,7 +29,8 @@ def balanced_one_hot(num_classes, n, rng) -> np.ndarray:
 
 def _learned_prior(model) -> bool:
     """Whether `model` has a prior other than N(0, I) whose latents it can draw."""
-    return getattr(model, "prior", None) is not None and hasattr(model, "prior_latents")
+    learned = getattr(getattr(model, "prior", None), "is_learned", False)
+    return learned and hasattr(model, "prior_latents")
 
 
 def describe_prior_inputs(model) -> str:

@@ -338,7 +338,8 @@ def describe_source(model, source) -> str:
 
 def _is_model_prior(model, mixture) -> bool:
     """Whether `mixture` holds the components of the model's own learned prior."""
-    if getattr(model, "prior", None) is None or not hasattr(model, "prior_sampler"):
+    prior = getattr(model, "prior", None)
+    if not getattr(prior, "is_learned", False) or not hasattr(model, "prior_sampler"):
         return False
     own = model.prior_sampler().as_mixture()
     return own.means.shape == mixture.means.shape and np.allclose(own.means, mixture.means)

@@ -13,7 +13,9 @@ class AutoEncoder(BaseAutoEncoder):
     The encoder returns one code `z` per image and nothing pulls the codes towards a known
     distribution, so `sample()` (decoding random N(0, I) vectors) shows where this model
     fails: nobody knows where in latent space its digits live. It is the baseline that
-    `VAE` is compared with.
+    `VAE` is compared with. `encode`, `decode`, `reconstruct` and `sample(n, *, seed=None,
+    sampler=None, labels=None, temperature=1.0)` are the base class's, the same calls as a
+    `VAE`'s (`sample` draws N(0, I) codes, or from a fitted `sampler`).
 
     Args:
         encoder: keras Layer or Model, or None. Maps images to `z`. Defaults to a
@@ -42,10 +44,10 @@ class AutoEncoder(BaseAutoEncoder):
     probabilistic = False
     loss_names = ("loss", "reconstruction_loss")
 
-    def compute_losses(self, x, training=False):
-        z = self.encode_tensors(x, training=training)
+    def compute_losses(self, x, training=False, condition=None):
+        z = self.encode_tensors(x, condition, training=training)
         reconstruction = -self.reconstruction_log_likelihood(
-            x, self.decode_tensors(z, training=training)
+            x, self.decode_tensors(z, condition, training=training)
         )
         return ops.mean(reconstruction), {
             "loss": reconstruction,
@@ -53,19 +55,6 @@ class AutoEncoder(BaseAutoEncoder):
         }
 
     def call(self, inputs, training=False):
-        z = self.encode_tensors(inputs, training=training)
-        return self.output_mean(self.decode_tensors(z, training=training))
-
-    def encode(self, x, batch_size=256):
-        """Encodes images `(n, *input_shape)` to their codes `(n, latent_dim)`."""
-        return self._batched(self._encode_batch, self.check_images(x), batch_size, "encode")
-
-    def reconstruct(self, x, batch_size=256):
-        """Encodes and decodes images: `decode(encode(x))`."""
-        x = self.check_images(x, method="reconstruct")
-        return self._batched(
-            lambda batch: self._decode_batch(self.encode_tensors(batch)),
-            x,
-            batch_size,
-            "reconstruct",
-        )
+        images, condition = self.split_inputs(inputs)
+        z = self.encode_tensors(images, condition, training=training)
+        return self.output_mean(self.decode_tensors(z, condition, training=training))

@@ -34,6 +34,13 @@ def as_float32(outputs):
     return ops.cast(outputs, "float32")
 
 
+def _to_numpy(outputs):
+    """A tensor, or a tuple of them, as numpy."""
+    if isinstance(outputs, list | tuple):
+        return tuple(ops.convert_to_numpy(t) for t in outputs)
+    return ops.convert_to_numpy(outputs)
+
+
 def _is_dataset(value) -> bool:
     return isinstance(value, tf.data.Dataset)
 
@@ -55,6 +62,14 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
     and shapes, and for Bernoulli that the decoder gives logits (a final sigmoid or softmax is
     refused, outputs all in [0, 1] warned). An encoder returning `[z_mean, z_log_var, z]`, as
     in the keras-io VAE example, is accepted and its first two outputs used.
+
+    Conditioning lives here too: `encode`, `decode`, `reconstruct`, `sample`, `fit` and
+    `evaluate` take a conditional model's labels (`labels=`, `y` in `fit`) in one place, and
+    a subclass with a condition only says how labels become it (`is_conditional`,
+    `condition_from_labels`, `symbolic_condition`, `default_labels`, and its networks'
+    `network_probes`). Labels given to a model without a condition, or missing for one with
+    it, raise a `ValueError` naming the argument. Every model samples with one signature,
+    `sample(n, *, seed=None, sampler=None, labels=None, temperature=1.0)`.
 
     Code that works with any model calls the contract instead of asking for the class:
     `is_conditional`, `condition_from_labels`, `encode_tensors`, `decode_tensors` and
@@ -187,30 +202,69 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
         """
         if labels is None:
             return None
+        hint = ""
+        if isinstance(labels, int | np.integer) and not isinstance(labels, bool):
+            hint = " (an int here was the `batch_size` of earlier versions: pass batch_size=)"
         raise ValueError(
             f"{type(self).__name__}.{method}() takes no `labels`: the model is not conditional;"
-            f" got {type(labels).__name__}."
+            f" got {type(labels).__name__}{hint}."
         )
 
-    def _check_no_condition(self, condition, method):
-        if condition is not None:
+    def default_labels(self, n):
+        """The labels `sample(n)` draws when none are given: None for a model without a
+        condition (a conditional model gives its classes in turn)."""
+        return None
+
+    def symbolic_condition(self, labels):
+        """The condition for a dataset batch's `labels` tensor (inside `fit`): None here."""
+        return None
+
+    def network_inputs(self, tensor, condition, method):
+        """What a network takes: `tensor` alone, or `[tensor, condition]` for a conditional
+        model. The one place that checks a condition is given exactly when the model takes
+        one, and says so naming `method`."""
+        owner = f"{type(self).__name__}.{method}()"
+        if not self.is_conditional:
+            if condition is not None:
+                raise ValueError(
+                    f"{owner} takes no `condition`: the model is not conditional; got"
+                    f" {type(condition).__name__}."
+                )
+            return tensor
+        if condition is None:
             raise ValueError(
-                f"{type(self).__name__}.{method}() takes no `condition`: the model is not"
-                f" conditional; got {type(condition).__name__}."
+                f"{owner} needs `condition`, one-hot rows (n, num_classes) (see"
+                " `condition_from_labels`); got None."
             )
+        return [tensor, condition]
+
+    def split_inputs(self, inputs):
+        """`(images, condition)` of the model's call inputs: `images`, or `[images, one_hot]`
+        for a conditional model."""
+        if self.is_conditional:
+            images, condition = inputs
+            return images, condition
+        return inputs, None
 
     def encode_tensors(self, x, condition=None, training=False):
-        """The encoder's outputs for images `x` as float32 tensors: `(z_mean, z_log_var)` for
-        a VAE, `z` for an autoencoder. No input checks: for graphs and batched loops."""
-        self._check_no_condition(condition, "encode_tensors")
-        encoded = self.encoder(x, training=training)
+        """The encoder's outputs for images `x` (with the one-hot `condition` of a conditional
+        model) as float32 tensors: `(z_mean, z_log_var)` for a VAE, `z` for an autoencoder.
+        No input checks: for graphs and batched loops."""
+        inputs = self.network_inputs(x, condition, "encode_tensors")
+        encoded = self.encoder(inputs, training=training)
         return as_float32(network_checks.posterior_outputs(self, encoded))
 
     def decode_tensors(self, z, condition=None, training=False):
-        """The decoder's raw output for latent vectors `z` (logits for Bernoulli, means for
-        Gaussian) as float32 tensors; `output_mean` turns it into images."""
-        self._check_no_condition(condition, "decode_tensors")
-        return as_float32(self.decoder(z, training=training))
+        """The decoder's raw output for latent vectors `z` (and the one-hot `condition` of a
+        conditional model: logits for Bernoulli, means for Gaussian) as float32 tensors;
+        `output_mean` turns it into images."""
+        inputs = self.network_inputs(z, condition, "decode_tensors")
+        return as_float32(self.decoder(inputs, training=training))
+
+    def latent_code(self, encoded):
+        """The code `z` the decoder gets for the encoder's output: the posterior mean of a
+        VAE, the code itself for an autoencoder."""
+        return encoded[0] if self.probabilistic else encoded
 
     def decoder_model(self, output="mean"):
         """The decoder as a plain functional `keras.Model` sharing this model's weights, for
@@ -279,10 +333,25 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
         self.compile(**config)
         self.optimizer.build(self.trainable_variables)
 
-    def _images_from_batch(self, data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+    def _batch_inputs(self, data):
+        """`(images, condition)` of a dataset batch; a conditional model needs its labels."""
+        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
         self.check_symbolic_images(x, "fit")
-        return x
+        if not self.is_conditional:
+            return x, None
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}.fit() needs labels: pass `fit(x, y)` or a dataset of"
+                " (images, labels) pairs."
+            )
+        return x, self.symbolic_condition(y)
+
+    def _batch_objective(self, data, training):
+        x, condition = self._batch_inputs(data)
+        if condition is None:
+            # The signature subclasses of earlier versions implement.
+            return self.compute_losses(x, training=training)
+        return self.compute_losses(x, training=training, condition=condition)
 
     def check_symbolic_images(self, x, method):
         """Checks the dtype and static shape of an image tensor (a dataset batch)."""
@@ -309,9 +378,8 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
         return results
 
     def train_step(self, data):
-        x = self._images_from_batch(data)
         with tf.GradientTape() as tape:
-            objective, per_example = self.compute_losses(x, training=True)
+            objective, per_example = self._batch_objective(data, training=True)
             if self.losses:
                 objective = objective + ops.sum(self.losses)
             # Each replica sees its share of the global batch and the optimizer sums the
@@ -322,43 +390,63 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
         return self._update_trackers(per_example)
 
     def test_step(self, data):
-        x = self._images_from_batch(data)
-        _, per_example = self.compute_losses(x, training=False)
+        _, per_example = self._batch_objective(data, training=False)
         return self._update_trackers(per_example)
 
     def fit(self, x=None, y=None, validation_data=None, **kwargs):
         """Like `keras.Model.fit`, with the inputs checked before training starts.
 
         `x` is a float array of images in [0, 1] (any range for Gaussian), or a `tf.data`
-        dataset of images or `(images, labels)` pairs; labels are ignored.
+        dataset of images or `(images, labels)` pairs. A conditional model trains on the
+        labels (`fit(x, y)` with arrays, `validation_data=(images, labels)`); the others
+        ignore them.
         """
-        x = self._check_training_input(x, "x")
+        x, y = self._training_pair(x, y, "x", "fit")
         if kwargs.get("batch_size") is not None:
             # Keras would fail deep inside TensorFlow on e.g. a float batch size.
             validation.check_positive_int(
                 kwargs["batch_size"], "batch_size", f"{type(self).__name__}.fit()"
             )
         if validation_data is not None and not _is_dataset(validation_data):
-            if isinstance(validation_data, list | tuple):
-                checked = self._check_training_input(validation_data[0], "validation_data")
-                validation_data = (checked, *validation_data[1:])
-            else:
-                validation_data = (self._check_training_input(validation_data, "validation_data"),)
+            validation_data = self._checked_validation_data(validation_data)
         return super().fit(x, y, validation_data=validation_data, **kwargs)
 
     def evaluate(self, x=None, y=None, **kwargs):
-        return super().evaluate(self._check_training_input(x, "x", "evaluate"), y, **kwargs)
+        """Like `keras.Model.evaluate`, with the inputs (and a conditional model's labels
+        `y`) checked as in `fit`."""
+        return super().evaluate(*self._training_pair(x, y, "x", "evaluate"), **kwargs)
 
-    def _check_training_input(self, x, name, method="fit"):
+    def _checked_validation_data(self, validation_data):
+        owner = f"{type(self).__name__}.fit()"
+        is_pair = isinstance(validation_data, list | tuple)
+        if self.is_conditional and (not is_pair or len(validation_data) < 2):
+            raise ValueError(f"{owner} expects `validation_data` as (images, labels).")
+        if not is_pair:
+            return (self._training_pair(validation_data, None, "validation_data", "fit")[0],)
+        labels = validation_data[1] if len(validation_data) > 1 else None
+        images, labels = self._training_pair(validation_data[0], labels, "validation_data", "fit")
+        if self.is_conditional:
+            return (images, labels, *validation_data[2:])
+        return (images, *validation_data[1:])
+
+    def _training_pair(self, x, y, name, method):
+        """`(x, y)` for Keras: images checked, and a conditional model's labels as one-hot
+        rows, one per image. Datasets pass as they are (their batches are checked in
+        `train_step`)."""
+        owner = type(self).__name__
         if x is None:
             # Keras itself fails on a missing `x` with an unrelated KeyError.
             raise ValueError(
-                f"{type(self).__name__}.{method}() expects `{name}` as images or a tf.data"
-                " dataset; got None."
+                f"{owner}.{method}() expects `{name}` as images or a tf.data dataset; got None."
             )
         if _is_dataset(x) or isinstance(x, keras.utils.PyDataset):
-            return x
-        return self.check_images(x, name, method)
+            return x, y
+        x = self.check_images(x, name, method)
+        if not self.is_conditional:
+            return x, y
+        if y is None:
+            raise ValueError(f"{owner}.{method}() needs labels `y` for `{name}` (one per image).")
+        return x, self.condition_from_labels(y, len(x), method)
 
     # Numpy-facing methods -------------------------------------------------------------------
 
@@ -383,32 +471,97 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
             return tuple(np.concatenate(parts) for parts in zip(*outputs))
         return np.concatenate(outputs)
 
-    def _encode_batch(self, x):
-        return ops.convert_to_numpy(self.encode_tensors(x))
+    def _batched_with_condition(self, function, array, condition, batch_size, method):
+        """`function(batch, condition_batch)` over `array` in batches (the condition None, or
+        rows matching `array`'s), the results concatenated."""
+        if condition is None:
+            return self._batched(lambda batch: function(batch, None), array, batch_size, method)
+        return self._batched(
+            lambda index: function(array[index], condition[index]),
+            np.arange(len(array)),
+            batch_size,
+            method,
+        )
 
-    def _decode_batch(self, z):
-        return ops.convert_to_numpy(self.output_mean(self.decode_tensors(z)))
+    def encode(self, x, labels=None, batch_size=256):
+        """Encodes images `(n, *input_shape)` (with their `labels` for a conditional model):
+        `(z_mean, z_log_var)`, each `(n, latent_dim)`, for a VAE; the codes for an
+        autoencoder."""
+        x = self.check_images(x)
+        condition = self.condition_from_labels(labels, len(x), "encode")
+        return self._batched_with_condition(
+            lambda batch, rows: _to_numpy(self.encode_tensors(batch, rows)),
+            x,
+            condition,
+            batch_size,
+            "encode",
+        )
 
-    def decode(self, z, batch_size=256):
-        """Decodes latent vectors `(n, latent_dim)` to images: the mean of p(x | z)."""
-        return self._batched(self._decode_batch, self.check_latents(z), batch_size, "decode")
+    def decode(self, z, labels=None, batch_size=256):
+        """Decodes latent vectors `(n, latent_dim)` (with labels for a conditional model: an
+        int for all, or one per row) to images: the mean of p(x | z)."""
+        z = self.check_latents(z)
+        condition = self.condition_from_labels(labels, len(z), "decode")
+        return self._batched_with_condition(
+            lambda batch, rows: _to_numpy(self.output_mean(self.decode_tensors(batch, rows))),
+            z,
+            condition,
+            batch_size,
+            "decode",
+        )
 
-    def prior_latents(self, n, seed=None):
-        """Draws `n` latent vectors from N(0, I); `seed` makes the draw repeatable."""
-        n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
+    def reconstruct(self, x, labels=None, batch_size=256):
+        """Encodes and decodes images (given their labels for a conditional model): the
+        decoding of the posterior mean for a VAE, `decode(encode(x))` for an autoencoder."""
+        x = self.check_images(x, method="reconstruct")
+        condition = self.condition_from_labels(labels, len(x), "reconstruct")
+
+        def reconstruct_batch(batch, rows):
+            # The networks take tensors or arrays, not a list mixing the two.
+            if rows is not None:
+                batch, rows = ops.convert_to_tensor(batch), ops.convert_to_tensor(rows)
+            z = self.latent_code(self.encode_tensors(batch, rows))
+            return _to_numpy(self.output_mean(self.decode_tensors(z, rows)))
+
+        return self._batched_with_condition(
+            reconstruct_batch, x, condition, batch_size, "reconstruct"
+        )
+
+    def sampling_prior(self):
+        """The prior `sample` draws from without a sampler: N(0, I) here (an autoencoder has
+        none of its own); a VAE gives its `prior`."""
+        from keras_vae.priors.standard_normal import StandardNormalPrior
+
+        if getattr(self, "_standard_normal", None) is None:
+            # Weightless and kept out of Keras's tracking: not part of the saved model.
+            object.__setattr__(self, "_standard_normal", StandardNormalPrior(self.latent_dim))
+        return self._standard_normal
+
+    def prior_latents(self, n, seed=None, labels=None, temperature=1.0):
+        """Draws `n` latent vectors from the model's prior (for a conditional model, from
+        p(z | y) for `labels`: an int for all, one per row, or None for the classes in
+        turn). `temperature` scales the prior's standard deviations; `seed` makes the draw
+        repeatable."""
+        from keras_vae.latent.mixture import check_temperature
+
+        owner = f"{type(self).__name__}.sample()"
+        n = validation.check_positive_int(n, "n", owner)
+        temperature = check_temperature(temperature, owner)
         if isinstance(seed, int | np.integer) and not -(2**63) <= seed < 2**63:
             # Keras would fail converting it to a tensor, without naming the argument.
-            raise ValueError(
-                f"{type(self).__name__}.sample() expects `seed` as an int64; got {seed}."
-            )
+            raise ValueError(f"{owner} expects `seed` as an int64; got {seed}.")
+        if labels is None:
+            labels = self.default_labels(n)
+        condition = self.condition_from_labels(labels, n, "sample")
         generator = self.sampling.seed_generator if seed is None else seed
-        return ops.convert_to_numpy(
-            keras.random.normal((n, self.latent_dim), dtype="float32", seed=generator)
+        latents = self.sampling_prior().sample(
+            n, seed=generator, condition=condition, temperature=temperature
         )
+        return self.check_latents(latents, "prior", "sample")
 
     def sample_latents(self, n, seed=None, sampler=None):
         """`n` latent vectors from `sampler` (anything with `latent_dim` and
-        `sample(n, seed=None)`, see `keras_vae.samplers`), or from the prior N(0, I)."""
+        `sample(n, seed=None)`, see `keras_vae.samplers`), or from the model's prior."""
         if sampler is None:
             return self.prior_latents(n, seed=seed)
         owner = f"{type(self).__name__}.sample()"
@@ -422,10 +575,47 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
             )
         return self.check_latents(sampler.sample(n, seed=seed), "sampler", "sample")
 
-    def sample(self, n, seed=None, sampler=None):
-        """Decodes `n` latent vectors to images: draws from `sampler` when given (a
-        `keras_vae.samplers` sampler), else from the prior N(0, I)."""
-        return self.decode(self.sample_latents(n, seed=seed, sampler=sampler))
+    def sample(self, n, *positional, seed=None, sampler=None, labels=None, temperature=1.0):
+        """Decodes `n` latent draws to images, the same call for every model.
+
+        Everything after `n` goes by keyword. The latent vectors come from `sampler` when
+        given (a `keras_vae.samplers` sampler or anything with `latent_dim` and
+        `sample(n, seed)`), else from the model's prior, its standard deviations scaled by
+        `temperature`. A conditional model decodes them with `labels` (an int for all `n`,
+        one per draw, or None for the classes in turn) and, with its class prior, draws them
+        from p(z | y); other models take no labels.
+
+        Args:
+            n: int >= 1. Number of images.
+            seed: int or None. Makes the draw repeatable. Defaults to `None`.
+            sampler: a sampler, or None for the model's prior. Defaults to `None`.
+            labels: int, sequence of ints or one-hot rows, or None (conditional models
+                only). Defaults to `None`.
+            temperature: float > 0. Scales the prior's spread (set a sampler's own
+                temperature instead). Defaults to `1.0`.
+        """
+        owner = f"{type(self).__name__}.sample()"
+        if positional:
+            meaning = "`labels`" if self.is_conditional else "`seed`"
+            raise TypeError(
+                f"{owner} takes only `n` by position; pass the rest by keyword:"
+                f" sample(n, seed=..., sampler=..., labels=..., temperature=...). Got"
+                f" {len(positional)} more positional argument(s) {positional!r}, which earlier"
+                f" versions read as {meaning} on this model."
+            )
+        n = validation.check_positive_int(n, "n", owner)
+        if labels is None:
+            labels = self.default_labels(n)
+        if sampler is None:
+            latents = self.prior_latents(n, seed=seed, labels=labels, temperature=temperature)
+        elif temperature != 1.0:
+            raise ValueError(
+                f"{owner} scales the prior by `temperature`; with a `sampler` set its own"
+                f" temperature instead (got temperature={temperature!r})."
+            )
+        else:
+            latents = self.sample_latents(n, seed=seed, sampler=sampler)
+        return self.decode(latents, labels)
 
     def get_config(self):
         config = super().get_config()

@@ -5,10 +5,6 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from keras_vae import validation
-from keras_vae.layers.class_prior import ClassConditionalPrior
-from keras_vae.models import network_checks
-from keras_vae.models.base import as_float32
 from keras_vae.models.conditional_networks import (
     DEFAULT_LABEL_INJECTION,
     check_label_injection,
@@ -16,6 +12,7 @@ from keras_vae.models.conditional_networks import (
     conditional_encoder,
 )
 from keras_vae.models.vae import VAE
+from keras_vae.priors.class_conditional import ClassConditionalPrior
 
 # The default prior's Gaussians per class (`ClassConditionalPrior`): a mixture for codes of
 # more than SMALL_CODE dimensions, which carry the digit as well as the style (with one
@@ -50,6 +47,11 @@ class ConditionalVAE(VAE):
     For export, `decoder` is a functional model with inputs `[z (None, latent_dim),
     labels (None, num_classes)]` and logits (Bernoulli) as output; apply a sigmoid for
     pixel probabilities. Latents for it come from `prior_latents(n, labels=...)`.
+
+    Everything else is `VAE`'s: `encode`, `decode`, `reconstruct`, `sample`, `fit` and
+    `evaluate` take the labels (`labels=`, or `y` in `fit`) in the base class, and this class
+    only declares its classes, its networks and how labels become the one-hot condition
+    (`condition_from_labels`, `symbolic_condition`, `default_labels`).
 
     Args:
         encoder: keras Layer or Model, or None. Maps `[images, one_hot]` to
@@ -147,11 +149,6 @@ class ConditionalVAE(VAE):
             prior=prior,
             **kwargs,
         )
-        if isinstance(self.prior, ClassConditionalPrior) and self.prior.num_classes != num_classes:
-            raise ValueError(
-                f"ConditionalVAE expects a `prior` of num_classes {num_classes} (the model's);"
-                f" got a ClassConditionalPrior of num_classes {self.prior.num_classes}."
-            )
 
     # Construction -------------------------------------------------------------------------
 
@@ -186,24 +183,6 @@ class ConditionalVAE(VAE):
                 )
             labels = np.full(n, int(labels))
         return self.one_hot_labels(labels, "labels", method, expected_count=n)
-
-    def _check_condition(self, condition, method):
-        if condition is None:
-            raise ValueError(
-                f"{type(self).__name__}.{method}() needs `condition`, one-hot rows (n,"
-                f" {self.num_classes}) (see `condition_from_labels`); got None."
-            )
-
-    def encode_tensors(self, x, condition=None, training=False):
-        """`(z_mean, z_log_var)` of images `x` given one-hot `condition`, as float32 tensors."""
-        self._check_condition(condition, "encode_tensors")
-        encoded = self.encoder([x, condition], training=training)
-        return as_float32(network_checks.posterior_outputs(self, encoded))
-
-    def decode_tensors(self, z, condition=None, training=False):
-        """The decoder's logits (or means) for `z` given one-hot `condition`, float32."""
-        self._check_condition(condition, "decode_tensors")
-        return as_float32(self.decoder([z, condition], training=training))
 
     # Labels -------------------------------------------------------------------------------
 
@@ -241,7 +220,13 @@ class ConditionalVAE(VAE):
             )
         return one_hot
 
-    def _symbolic_one_hot(self, y):
+    def default_labels(self, n):
+        """The classes in turn, `0, 1, ..., num_classes - 1, 0, ...`: what `sample(n)` draws
+        without labels."""
+        return np.arange(n) % self.num_classes
+
+    def symbolic_condition(self, y):
+        """One-hot float32 rows for a dataset batch's labels `y` (ints or one-hot rows)."""
         y = tf.convert_to_tensor(y)
         if y.shape.rank == 1 or (y.shape.rank == 2 and y.shape[-1] == 1 and self.num_classes != 1):
             return tf.one_hot(tf.cast(tf.reshape(y, (-1,)), "int32"), self.num_classes)
@@ -251,162 +236,6 @@ class ConditionalVAE(VAE):
             f"{type(self).__name__}.fit() expects labels as ints (None,) or one-hot rows (None,"
             f" {self.num_classes}); got shape {tuple(y.shape)}."
         )
-
-    # Training -----------------------------------------------------------------------------
-
-    def _images_from_batch(self, data):
-        # The base train_step hands this pair straight to `compute_losses`.
-        x, y, _ = keras.utils.unpack_x_y_sample_weight(data)
-        self.check_symbolic_images(x, "fit")
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__}.fit() needs labels: pass `fit(x, y)` or a dataset of"
-                " (images, labels) pairs."
-            )
-        return x, self._symbolic_one_hot(y)
-
-    def compute_losses(self, x, training=False):
-        """The VAE objective on `x = (images, one_hot)`; see `VAE.elbo_terms`."""
-        images, one_hot = x
-        z_mean, z_log_var = self.encode_tensors(images, one_hot, training=training)
-        z = self.sampling([z_mean, z_log_var])
-        decoded = self.decode_tensors(z, one_hot, training=training)
-        return self.elbo_terms(images, decoded, z_mean, z_log_var, z=z, condition=one_hot)
-
-    def _with_labels(self, x, y, name):
-        if x is None or isinstance(x, tf.data.Dataset | keras.utils.PyDataset):
-            return x, y
-        x = self.check_images(x, name, "fit")
-        if y is None:
-            raise ValueError(
-                f"{type(self).__name__}.fit() needs labels `y` for `{name}` (one per image)."
-            )
-        return x, self.one_hot_labels(y, "y", "fit", expected_count=len(x))
-
-    def fit(self, x=None, y=None, validation_data=None, **kwargs):
-        """Like `VAE.fit`, with labels: `fit(x, y)` for arrays, or a dataset of pairs."""
-        x, y = self._with_labels(x, y, "x")
-        if isinstance(validation_data, list | tuple):
-            if len(validation_data) < 2:
-                raise ValueError(
-                    f"{type(self).__name__}.fit() expects `validation_data` as (images, labels)."
-                )
-            validation_data = self._with_labels(*validation_data[:2], "validation_data")
-        return super().fit(x, y, validation_data=validation_data, **kwargs)
-
-    def evaluate(self, x=None, y=None, **kwargs):
-        x, y = self._with_labels(x, y, "x")
-        return keras.Model.evaluate(self, x, y, **kwargs)
-
-    def call(self, inputs, training=False):
-        images, one_hot = inputs
-        z_mean, z_log_var = self.encode_tensors(images, one_hot, training=training)
-        z = self.sampling([z_mean, z_log_var]) if training else z_mean
-        return self.output_mean(self.decode_tensors(z, one_hot, training=training))
-
-    # Numpy-facing methods -------------------------------------------------------------------
-
-    def encode(self, x, labels=None, batch_size=256):
-        """Encodes images with their labels to `(z_mean, z_log_var)`, each `(n, d)`."""
-        x = self.check_images(x)
-        one_hot = self.condition_from_labels(labels, len(x), "encode")
-        return self._batched(
-            lambda idx: tuple(
-                ops.convert_to_numpy(t) for t in self.encode_tensors(x[idx], one_hot[idx])
-            ),
-            np.arange(len(x)),
-            batch_size,
-            "encode",
-        )
-
-    def decode(self, z, labels=None, batch_size=256):
-        """Decodes latent vectors with labels (an int for all, or one per row) to images."""
-        z = self.check_latents(z)
-        one_hot = self.condition_from_labels(labels, len(z), "decode")
-        return self._batched(
-            lambda idx: ops.convert_to_numpy(
-                self.output_mean(self.decode_tensors(z[idx], one_hot[idx]))
-            ),
-            np.arange(len(z)),
-            batch_size,
-            "decode",
-        )
-
-    def reconstruct(self, x, labels=None, batch_size=256):
-        """Decodes the posterior mean of each image given its label."""
-        z_mean, _ = self.encode(x, labels, batch_size)
-        return self.decode(z_mean, labels, batch_size)
-
-    def sample(self, n, labels=None, seed=None, sampler=None, temperature=1.0):
-        """Decodes `n` latent draws as the requested digits.
-
-        `labels` is an int (all `n` of that class), a sequence of `n` labels, or None
-        (classes in turn: 0, 1, ..., num_classes - 1, 0, ...). The latent vectors come from
-        `sampler` when given (a `keras_vae.samplers` sampler), else from the prior N(0, I).
-        """
-        n = validation.check_positive_int(n, "n", f"{type(self).__name__}.sample()")
-        if labels is None:
-            labels = np.arange(n) % self.num_classes
-        if sampler is None:
-            latents = self.prior_latents(n, seed=seed, labels=labels, temperature=temperature)
-            return self.decode(latents, labels)
-        if temperature != 1.0:
-            raise ValueError(
-                f"{type(self).__name__}.sample() scales the prior by `temperature`; with a"
-                f" `sampler` set its own temperature instead (got temperature={temperature!r})."
-            )
-        return self.decode(self.sample_latents(n, seed=seed, sampler=sampler), labels)
-
-    # The prior ----------------------------------------------------------------------------
-
-    def prior_latents(self, n, seed=None, labels=None, temperature=1.0):
-        """Draws `n` latent vectors from the model's prior; with a `ClassConditionalPrior`,
-        from p(z | y) for `labels` (an int for all, one per row, or None for the classes in
-        turn). `temperature` scales the prior's standard deviations; `seed` makes the draw
-        repeatable."""
-        from keras_vae.samplers.base import check_temperature
-
-        owner = f"{type(self).__name__}.sample()"
-        temperature = check_temperature(temperature, owner)
-        if not isinstance(self.prior, ClassConditionalPrior):
-            if temperature == 1.0:
-                return super().prior_latents(n, seed=seed)
-            return self.sample_latents(n, seed=seed, sampler=self.prior_sampler(temperature))
-        n = validation.check_positive_int(n, "n", owner)
-        if labels is None:
-            labels = np.arange(n) % self.num_classes
-        one_hot = self.condition_from_labels(labels, n, "sample")
-        generator = keras.random.SeedGenerator(seed) if seed is not None else None
-        generator = generator or self.sampling.seed_generator
-        means, log_vars, log_weights = self.prior.class_parameters(ops.convert_to_tensor(one_hot))
-        component = keras.random.categorical(log_weights, 1, seed=generator)
-        index = ops.reshape(component, (n, 1, 1))
-        mean = ops.take_along_axis(means, index, axis=1)[:, 0]
-        log_var = ops.take_along_axis(log_vars, index, axis=1)[:, 0]
-        noise = keras.random.normal((n, self.latent_dim), dtype="float32", seed=generator)
-        return ops.convert_to_numpy(mean + temperature * ops.exp(0.5 * log_var) * noise)
-
-    def prior_sampler(self, temperature=1.0, label=None):
-        """The model's prior as a sampler (see `VAE.prior_sampler`); with a
-        `ClassConditionalPrior`, the prior of class `label` (an int), a
-        `GaussianMixtureSampler` whose draws are decoded with that label."""
-        if not isinstance(self.prior, ClassConditionalPrior):
-            return super().prior_sampler(temperature)
-        from keras_vae.samplers import GaussianMixtureSampler
-        from keras_vae.samplers.base import check_temperature
-
-        owner = f"{type(self).__name__}.prior_sampler()"
-        temperature = check_temperature(temperature, owner)
-        if isinstance(label, np.integer):
-            label = int(label)
-        if isinstance(label, bool) or not isinstance(label, int):
-            raise ValueError(
-                f"{owner} needs `label`, the class whose prior p(z | y) to draw from (an int in"
-                f" [0, {self.num_classes})), with a ClassConditionalPrior; got {label!r}."
-            )
-        means, scales, weights = self.prior.component_parameters(label)
-        scale_tril = temperature * scales[:, :, None] * np.eye(self.latent_dim, dtype="float32")
-        return GaussianMixtureSampler(means, scale_tril, weights / weights.sum())
 
     def get_config(self):
         config = super().get_config()

@@ -1,0 +1,60 @@
+"""The priors p(z) a `VAE` takes as `prior=`: one interface, four distributions.
+
+Every prior is a `Prior` (`log_prob(z, condition=None)`, `kl(z_mean, z_log_var, z=None,
+condition=None)`, `as_mixture(condition=None)`, `sample(n, seed, condition, temperature)`):
+the standard normal N(0, I), a learned mixture of Gaussians (`MixturePrior`), the VampPrior
+(the encoder's posteriors at learned pseudo-inputs) and a learned prior per class
+(`ClassConditionalPrior`, for `ConditionalVAE`). The model calls the interface and never
+asks which prior it has.
+
+Example:
+```python
+from keras_vae import priors
+
+vae = keras_vae.VAE(latent_dim=16, prior=priors.MixturePrior(16, num_components=20))
+mixture = vae.prior.as_mixture()  # a keras_vae.latent.GaussianMixture
+```
+"""
+
+import keras
+
+from keras_vae.priors.base import LearnedPrior, Prior
+from keras_vae.priors.class_conditional import ClassConditionalPrior
+from keras_vae.priors.mixture import MixturePrior
+from keras_vae.priors.standard_normal import StandardNormalPrior
+from keras_vae.priors.vamp import VampPrior
+
+__all__ = [
+    "ClassConditionalPrior",
+    "LearnedPrior",
+    "MixturePrior",
+    "Prior",
+    "StandardNormalPrior",
+    "VampPrior",
+    "get",
+]
+
+STANDARD_NORMAL = "standard_normal"
+
+
+def get(prior, latent_dim: int, owner: str = "VAE") -> Prior:
+    """The `prior` argument of a model as a `Prior`: None or `"standard_normal"` give
+    `StandardNormalPrior(latent_dim)`, a serialized config (a dict) is deserialized, a
+    `Prior` is returned as it is. Raises `ValueError` naming `owner` for anything else.
+
+    Args:
+        prior: None, `"standard_normal"`, a `Prior` or its serialized config.
+        latent_dim: int. The model's latent size (for the standard normal).
+        owner: str. The model, for messages. Defaults to `"VAE"`.
+    """
+    if prior is None or (isinstance(prior, str) and prior == STANDARD_NORMAL):
+        return StandardNormalPrior(latent_dim, name="prior")
+    if isinstance(prior, dict):
+        prior = keras.saving.deserialize_keras_object(prior)
+    if not isinstance(prior, Prior):
+        raise ValueError(
+            f"{owner} expects `prior` as None or {STANDARD_NORMAL!r} (the standard normal) or a"
+            " keras_vae.priors.Prior (StandardNormalPrior, MixturePrior, VampPrior,"
+            f" ClassConditionalPrior); got {type(prior).__name__}."
+        )
+    return prior
