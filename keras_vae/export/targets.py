@@ -14,6 +14,10 @@ import numpy as np
 import tensorflow as tf
 
 from keras_vae.export import inputs as export_inputs
+
+# The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS), defined
+# by the device's own runner, which reads it without keras_vae.
+from keras_vae.export.run_tflite import CHOICE_LEVELS
 from keras_vae.layers.class_prior import ClassConditionalPrior
 
 
@@ -248,10 +252,6 @@ def _sampler_name(model, sampler, means) -> str:
     if type(sampler).__name__ == "PriorSampler":
         return "the prior N(0, I)"
     return f"a {type(sampler).__name__} ({len(means)} components)"
-
-
-# The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS).
-CHOICE_LEVELS = 2**16
 
 
 def class_prior_tables(prior) -> dict:
