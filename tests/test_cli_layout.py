@@ -25,11 +25,9 @@ def console_script() -> tuple[str, str]:
     """The module and function of the `keras-vae` console script, as setup.cfg declares it."""
     config = configparser.ConfigParser()
     config.read(ROOT / "setup.cfg")
-    scripts = dict(
-        line.split("=", 1)
-        for line in config["options.entry_points"]["console_scripts"].strip().splitlines()
-    )
-    module, function = scripts["keras-vae "].strip().split(":")
+    lines = config["options.entry_points"]["console_scripts"].strip().splitlines()
+    scripts = dict(map(str.strip, line.split("=", 1)) for line in lines)
+    module, function = scripts["keras-vae"].split(":")
     return module, function
 
 
