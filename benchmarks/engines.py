@@ -4,8 +4,8 @@
 
 Reads an export directory (written by `export_decoder` with tflite-micro installed), runs
 every `decoder_*.tflite` with LiteRT on `--num` prior latents, takes the TFLM result from
-`report.json`, and runs each file with Arm NN (CpuRef) through `export/run_armnn.py` in the
-system Python (`apt-get install -y python3-pyarmnn`). Prints the Markdown table of
+`report.json`, and runs each file with Arm NN (CpuRef) through `keras_vae/export/run_armnn.py`
+in the system Python (`apt-get install -y python3-pyarmnn`). Prints the Markdown table of
 docs/guides/export.md: per file, "runs" with the largest difference from LiteRT, or the refusal.
 """
 
@@ -36,7 +36,7 @@ def armnn_cell(path, z, reference, python) -> str:
         done = subprocess.run(
             [
                 python,
-                str(ROOT / "export" / "run_armnn.py"),
+                str(ROOT / "keras_vae" / "export" / "run_armnn.py"),
                 str(path),
                 f"{work}/z.npy",
                 f"{work}/o",

@@ -22,13 +22,9 @@ pools = run_folder.read_pools("runs/vae", model=vae)
 import json
 import pathlib
 
-MODEL_FILE = "model.keras"
-POOLS_FILE = "pools.npz"
-MIXTURE_FILE = "mixture.json"
-HISTORY_FILE = "history.json"
-# The model names a folder may hold, the current one first: `vae.keras` is what
-# examples/mnist_vae.py wrote before the layout was shared.
-MODEL_FILE_NAMES = (MODEL_FILE, "vae.keras")
+# Defined in the command line's TensorFlow-free half, whose help names them before TensorFlow.
+from keras_vae_cli.names import HISTORY_FILE, MIXTURE_FILE, MODEL_FILE, POOLS_FILE
+
 WRITERS = "`keras-vae train` and examples/mnist_vae.py write one"
 
 

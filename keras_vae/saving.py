@@ -39,7 +39,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from keras_vae.run_folder import MODEL_FILE_NAMES
+from keras_vae_cli.names import MODEL_FILE_NAMES
 
 KERAS_SUFFIX = ".keras"
 TFLITE_SUFFIX = ".tflite"

@@ -7,11 +7,7 @@ errors answer at once.
 import argparse
 import pathlib
 
-# The data sets `--dataset` names without TensorFlow Datasets' catalogue: `auto` is MNIST with
-# the offline sample as fallback; `shapes` is the generated colour shapes (no network).
-# `keras_vae.data.DATASET_CHOICES` and `IMAGE_DATASETS` are the same tuples (a test checks).
-MNIST_CHOICES = ("auto", "mnist", "fashion_mnist", "sample")
-OFFLINE_IMAGE_SETS = ("shapes",)
+from keras_vae_cli.names import DATASET_CHOICES
 
 
 def positive_int(text: str) -> int:
@@ -106,7 +102,7 @@ def add_data_arguments(
             "--dataset",
             default=default_dataset,
             metavar="NAME",
-            help=f"{','.join(MNIST_CHOICES)}, shapes (generated coloured shapes in six"
+            help=f"{','.join(DATASET_CHOICES)}, shapes (generated coloured shapes in six"
             " classes, offline) or any TensorFlow Datasets image set (cifar10, celeb_a,"
             f" cats_vs_dogs, oxford_iiit_pet, ...). {mnist_help} Default: {default_dataset}.",
         )
@@ -135,7 +131,7 @@ def add_data_arguments(
     else:
         parser.add_argument(
             "--dataset",
-            choices=MNIST_CHOICES,
+            choices=DATASET_CHOICES,
             default=default_dataset,
             help=f"{mnist_help} Default: {default_dataset}.",
         )

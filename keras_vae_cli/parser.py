@@ -12,13 +12,9 @@ from keras_vae_cli.arguments import (
     positive_float,
     positive_int,
 )
+from keras_vae_cli.names import MIXTURE_FILE, MODEL_FILE, MODEL_FILE_NAMES, POOLS_FILE
 
 MODEL_TYPES = ("vae", "cvae", "autoencoder")
-# The run-folder layout of `keras_vae.run_folder`, repeated for the help text: importing the
-# package would import TensorFlow before `--help` answers (a test keeps the two equal).
-MODEL_FILE = "model.keras"
-POOLS_FILE = "pools.npz"
-MIXTURE_FILE = "mixture.json"
 SAMPLERS = ("prior", "mixture", "pool")
 GENERATE_SOURCES = ("auto", "none", "prior", "mixture", "pools")
 
@@ -47,7 +43,8 @@ def _add_model_argument(parser):
     parser.add_argument(
         "--model",
         required=True,
-        help=f"a saved .keras model, or a run folder holding {MODEL_FILE} (or vae.keras).",
+        help=f"a saved .keras model, or a run folder holding {MODEL_FILE} (or"
+        f" {MODEL_FILE_NAMES[1]}).",
     )
 
 
@@ -100,7 +97,6 @@ def _add_train(commands) -> None:
         action="store_true",
         help="Continue a run that was interrupted, from <output-dir>/backup (same arguments).",
     )
-    train.set_defaults(command_module="train")
 
 
 def _add_evaluate(commands) -> None:
@@ -122,7 +118,6 @@ def _add_evaluate(commands) -> None:
         "--limit", type=positive_int, default=1000, help="Test examples to use. Default: 1000."
     )
     evaluate.add_argument("--output-dir", default=None, help="Also write evaluation.json here.")
-    evaluate.set_defaults(command_module="evaluate")
 
 
 def _add_sample(commands) -> None:
@@ -165,7 +160,6 @@ def _add_sample(commands) -> None:
     sample.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
     sample.add_argument("--output-dir", default=".", help="Default: the current directory.")
     sample.add_argument("--overwrite", action="store_true", help="Replace existing files.")
-    sample.set_defaults(command_module="sample")
 
 
 def _add_export(commands) -> None:
@@ -213,7 +207,6 @@ def _add_export(commands) -> None:
         help="node_modules/@litertjs of `npm install @litertjs/core@~2.5.3`, copied beside the"
         " page. Default: $KERAS_VAE_LITERTJS, then ./node_modules/@litertjs.",
     )
-    export.set_defaults(command_module="export")
 
 
 def _add_serve(commands) -> None:
@@ -228,7 +221,6 @@ def _add_serve(commands) -> None:
     serve.add_argument(
         "--host", default="127.0.0.1", help="Default: 127.0.0.1 (this machine only)."
     )
-    serve.set_defaults(command_module="serve")
 
 
 def _add_firmware(commands) -> None:
@@ -292,12 +284,11 @@ def _add_firmware(commands) -> None:
     )
     firmware.add_argument("--seed", type=int, default=0, help="Random seed. Default: 0.")
     firmware.add_argument("-n", type=positive_int, default=16, help="--run: images. Default: 16.")
-    firmware.set_defaults(command_module="firmware")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser of the `keras-vae` command; each command sets `command_module`, the module
-    of `keras_vae.cli` that runs it."""
+    """The parser of the `keras-vae` command: `args.command` names the command, which
+    `keras_vae.cli.run` runs."""
     parser = Parser(
         prog="keras-vae",
         description="Train, evaluate, sample from and export variational autoencoders.",

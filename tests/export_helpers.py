@@ -9,7 +9,7 @@ from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
 import keras_vae
 
-RUN_TFLITE = pathlib.Path(__file__).resolve().parents[1] / "export" / "run_tflite.py"
+RUN_TFLITE = pathlib.Path(__file__).resolve().parents[1] / "keras_vae" / "export" / "run_tflite.py"
 # Enough examples to verify and calibrate a tiny model, and one timed run: fast tests.
 SMALL = dict(
     num_verification_samples=16,

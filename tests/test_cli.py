@@ -50,14 +50,14 @@ def read_grid(path):
 def test_help_and_usage_errors_answer_without_importing_tensorflow():
     code = """
 import contextlib, io, sys, time
-import keras_vae_cli
+from keras_vae_cli import entry
 times = []
 for argv in (["--help"], ["train", "--help"], ["evaluate", "--help"], ["sample", "--help"],
              ["export", "--help"], ["train", "--epochs", "0"], ["sample"]):
     start = time.perf_counter()
     with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
         try:
-            keras_vae_cli.main(argv)
+            entry.main(argv)
         except SystemExit as exit:
             code = exit.code
     times.append((argv[0], code, time.perf_counter() - start))
@@ -137,20 +137,12 @@ def test_parsed_values_reach_the_command():
     args = cli.build_parser().parse_args(
         ["sample", "--model", "run", "--sampler", "prior", "--temperature", "0.8", "--n", "5"]
     )
-    assert (args.command_module, args.sampler, args.temperature, args.n) == (
+    assert (args.command, args.sampler, args.temperature, args.n) == (
         "sample",
         "prior",
         0.8,
         5,
     )
-
-
-def test_the_parser_knows_the_data_sets_of_keras_vae_data():
-    # The parser cannot import keras_vae.data (TensorFlow), so it keeps its own copy.
-    from keras_vae import data
-    from keras_vae_cli.arguments import MNIST_CHOICES
-
-    assert MNIST_CHOICES == data.DATASET_CHOICES
 
 
 # sample ------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 import json
 import pathlib
-import runpy
 
 import keras
 import matplotlib.image
@@ -16,7 +15,6 @@ import keras_vae
 from keras_vae import export
 from keras_vae.export.report import ExportReport, psnr
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 LATENT_DIM = 2
 # Every op the default and "resize" decoders/encoders lower to; all are TFLite builtins.
 ALLOWED_OPS = {
@@ -474,37 +472,29 @@ def test_unwritable_directory(vae, tmp_path):
 # Command line ---------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def cli():
-    return runpy.run_path(str(ROOT / "export" / "export_decoder.py"))["main"]
+def test_keras_vae_export_refuses_bad_files_in_one_line(vae, tmp_path, capsys):
+    # `keras-vae export` (which replaced export/export_decoder.py) names the file and what is
+    # wrong with it, and writes nothing.
+    from keras_vae import cli
 
+    def export_to(model, out):
+        return cli.main(["export", "--model", str(model), "--output-dir", str(tmp_path / out)])
 
-def test_cli_exports_a_run_directory(cli, vae, tmp_path, capsys):
-    run = tmp_path / "run"
-    run.mkdir()
-    vae.save(run / "vae.keras")
-    code = cli(
-        [str(run), "--out", str(tmp_path / "out"), "--formats", "float32", "--samples", "8"]
-        + ["--no-micro"]
-    )
-    assert code == 0
-    assert (tmp_path / "out" / "decoder_float32.tflite").exists()
-    assert "| float32 |" in capsys.readouterr().out
-
-
-def test_cli_bad_files(cli, vae, tmp_path, capsys):
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"not a zip archive")
-    assert cli([str(corrupt), "--out", str(tmp_path / "o1")]) == 2
-    assert "corrupt.keras" in capsys.readouterr().err
     text = tmp_path / "model.h5"
     text.write_text("weights")
-    assert cli([str(text), "--out", str(tmp_path / "o2")]) == 2
-    assert "`.keras` file" in capsys.readouterr().err
-    assert cli([str(tmp_path / "missing.keras"), "--out", str(tmp_path / "o3")]) == 2
     empty_run = tmp_path / "empty_run"
     empty_run.mkdir()
-    capsys.readouterr()
-    assert cli([str(empty_run), "--out", str(tmp_path / "o4")]) == 2
-    assert "model.keras and vae.keras" in capsys.readouterr().err
+    cases = [
+        (corrupt, "corrupt.keras"),
+        (text, "model.h5 is not a readable '.keras' file"),
+        (tmp_path / "missing.keras", "found no file or folder"),
+        (empty_run, "model.keras and vae.keras"),
+    ]
+    for index, (model, expected) in enumerate(cases, start=1):
+        capsys.readouterr()
+        assert export_to(model, f"o{index}") == 1
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and expected in err, err
     assert not any((tmp_path / f"o{i}").exists() for i in range(1, 5))

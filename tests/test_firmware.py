@@ -222,7 +222,7 @@ def test_the_table_is_the_mixture_whatever_form_it_comes_in():
 
 
 def test_command_builds_runs_and_writes_a_grid(vae, tmp_path, capsys, monkeypatch):
-    import keras_vae_cli
+    from keras_vae_cli import entry
 
     run = tmp_path / "run"
     run.mkdir()
@@ -231,15 +231,15 @@ def test_command_builds_runs_and_writes_a_grid(vae, tmp_path, capsys, monkeypatc
     argv = ["firmware", str(run), "--out", str(out), "--kernels", "ref", "--no-count"]
     argv += ["--cache-dir", str(CACHE), "--run", "--pool", "0", "--seed", "9", "-n", "4"]
     monkeypatch.setenv("TFLM_DIR", str(TFLM_DIR))
-    assert keras_vae_cli.main(argv) == 0
+    assert entry.main(argv) == 0
     saved = json.loads((out / "firmware.json").read_text())
     assert saved["components"] == ["prior"] and saved["instructions_per_image"] is None
     assert (out / "board_pool0_seed9.png").is_file()
     monkeypatch.delenv("TFLM_DIR")
-    assert keras_vae_cli.main(argv) == 1
+    assert entry.main(argv) == 1
     assert "error: no TFLM folder: pass --tflm-dir DIR or set TFLM_DIR" in capsys.readouterr().err
     bad_pool = argv[:-6] + ["--tflm-dir", str(TFLM_DIR), "--run", "--pool", "5"]
-    assert keras_vae_cli.main(bad_pool) == 1
+    assert entry.main(bad_pool) == 1
     assert "error pool 5: expected -1 (the whole mixture) or a component 0..0" in (
         capsys.readouterr().err
     )

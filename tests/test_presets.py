@@ -42,13 +42,13 @@ def test_model_presets_are_the_parsers_and_build_their_vaes():
 
 
 def test_train_preset_from_the_command_line(tmp_path, capsys):
-    import keras_vae_cli
+    from keras_vae_cli import entry
 
     run = tmp_path / "run"
     argv = ["train", "--dataset", "shapes", "--image-size", "16", "--preset", "tiny"]
     argv += ["--epochs", "1", "--latent-dim", "3", "--prior-components", "2"]
-    assert keras_vae_cli.main([*argv, "--output-dir", str(run)]) == 0, capsys.readouterr().err
+    assert entry.main([*argv, "--output-dir", str(run)]) == 0, capsys.readouterr().err
     model = keras_vae.load_model(run / "model.keras")
     assert model.decoder.conv_filters == (8, 4) and model.prior.num_components == 2
-    assert keras_vae_cli.main([*argv, "--model-type", "cvae", "--output-dir", str(tmp_path)]) == 1
+    assert entry.main([*argv, "--model-type", "cvae", "--output-dir", str(tmp_path)]) == 1
     assert "--preset tiny is a VAE configuration" in capsys.readouterr().err

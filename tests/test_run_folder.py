@@ -36,15 +36,6 @@ def trained(mnist_sample):
     return model, images, labels, history.history
 
 
-def test_the_parser_names_the_layout_of_run_folder():
-    # keras_vae_cli repeats the names for its help text (it cannot import the package).
-    from keras_vae_cli import parser
-
-    for name in ("MODEL_FILE", "POOLS_FILE", "MIXTURE_FILE"):
-        assert getattr(parser, name) == getattr(run_folder, name), name
-    assert run_folder.MODEL_FILE_NAMES[0] == cli.MODEL_FILE == "model.keras"
-
-
 def test_write_then_read_every_file(trained, tmp_path):
     model, images, labels, history = trained
     run_folder.write_model(model, tmp_path)
@@ -113,7 +104,7 @@ def _environment(**extra) -> dict:
 
 
 def keras_vae_command(*argv, **extra):
-    code = "import sys; from keras_vae_cli import main; sys.exit(main())"
+    code = "import sys; from keras_vae_cli.entry import main; sys.exit(main())"
     return subprocess.run(
         [sys.executable, "-c", code, *map(str, argv)],
         capture_output=True,

@@ -18,7 +18,7 @@ def generate_sampler(args, model, folder: pathlib.Path):
     source = args.generate
     prior = getattr(model, "prior", None)
     if source == "auto" and getattr(args, "web", False):
-        from keras_vae_cli.parser import MIXTURE_FILE, POOLS_FILE
+        from keras_vae.run_folder import MIXTURE_FILE, POOLS_FILE
 
         # The page shows pools by name: the classes when the run has them.
         if args.pools or (folder / POOLS_FILE).is_file():

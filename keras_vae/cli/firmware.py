@@ -14,7 +14,7 @@ def board_mixture(args, model, folder: pathlib.Path):
     """The mixture of `--source`: pools, the fitted mixture, or the model's prior."""
     source = args.source
     if source == "auto":
-        from keras_vae_cli.parser import POOLS_FILE
+        from keras_vae.run_folder import POOLS_FILE
 
         has_pools = args.pools is not None or (folder / POOLS_FILE).is_file()
         source = "pools" if has_pools else "prior"

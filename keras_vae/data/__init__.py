@@ -48,13 +48,13 @@ from keras_vae.data.sample import (
     sample_split_indices,
 )
 from keras_vae.data.shapes import SHAPE_NAMES, make_shapes, write_shapes_folder
-from keras_vae.data.source import (
-    DATASET_CHOICES,
-    IMAGE_DATASETS,
-    DataSource,
-    resolve_data_source,
-)
+from keras_vae.data.source import DataSource, resolve_data_source
 from keras_vae.data.tfds import REACHABILITY_TIMEOUT_S, check_reachable
+
+# What `--dataset` accepts besides TensorFlow Datasets' image sets (`auto`, the MNIST-like sets,
+# `sample`) and the generated sets: defined where `keras-vae --help` reads them without
+# TensorFlow.
+from keras_vae_cli.names import DATASET_CHOICES, IMAGE_DATASETS
 
 __all__ = [
     "BINARIZE",

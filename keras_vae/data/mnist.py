@@ -8,7 +8,8 @@ from keras_vae.data import idx
 from keras_vae.data.pipeline import DatasetUnavailableError, batched_pipeline, check_pipeline_args
 from keras_vae.data.tfds import load_tfds
 
-DATASETS = ("mnist", "fashion_mnist")
+# Defined where `keras-vae --help` reads them without TensorFlow.
+from keras_vae_cli.names import MNIST_DATASETS as DATASETS
 
 
 def how_to_proceed(dataset: str) -> str:

@@ -15,10 +15,10 @@ from keras_vae.data.pipeline import DatasetUnavailableError, batched_pipeline, c
 from keras_vae.data.sample import SAMPLE_DESCRIPTION, sample_digits, sample_split_indices
 from keras_vae.validation import check_positive_int
 
-# What `--dataset` accepts besides TFDS image sets: `auto` is MNIST with the sample as
-# fallback; `shapes` is generated, offline (`keras_vae.data.shapes`).
-DATASET_CHOICES = ("auto", *DATASETS, "sample")
-IMAGE_DATASETS = ("shapes",)
+# The generated image sets (`keras_vae.data.shapes`), defined where `keras-vae --help` reads
+# them without TensorFlow.
+from keras_vae_cli.names import IMAGE_DATASETS
+
 FOLDER = "folder"
 # The generated shapes: train and test sets of these sizes, from two seeds.
 SHAPES_TRAIN, SHAPES_TEST = 3000, 600

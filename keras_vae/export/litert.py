@@ -8,6 +8,9 @@ import numpy as np
 
 from keras_vae.export import inputs as export_inputs
 
+# Float32 from an output tensor of any type, as the device's runner reads it.
+from keras_vae.export.run_tflite import to_unit_range as dequantize
+
 _LATENCY_BUDGET_S = 2.0
 
 
@@ -58,16 +61,6 @@ def signature_tensors(path, signature) -> tuple:
         [tensor_summary(k, d) for k, d in runner.get_input_details().items()],
         [tensor_summary(k, d) for k, d in runner.get_output_details().items()],
     )
-
-
-def dequantize(values, details) -> np.ndarray:
-    if np.issubdtype(values.dtype, np.floating):
-        return values.astype(np.float32)
-    scale, zero_point = details["quantization"]
-    if scale:
-        return ((values.astype(np.float32) - zero_point) * scale).astype(np.float32)
-    # uint8 pixels written by the float graphs: round(255 * mean).
-    return values.astype(np.float32) / 255.0
 
 
 def run(path, signature, inputs, dynamic_batch) -> np.ndarray:

@@ -18,8 +18,12 @@ import numpy as np
 import tensorflow as tf
 
 from keras_vae.export import inputs as export_inputs
+
+# The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS), defined
+# by the device's own runner, which reads it without keras_vae.
+from keras_vae.export.run_tflite import CHOICE_LEVELS
 from keras_vae.latent.mixture import GaussianMixture, as_mixture
-from keras_vae.layers.class_prior import ClassConditionalPrior
+from keras_vae.priors import ClassConditionalPrior
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,9 +181,6 @@ def _first_output(outputs):
 
 # ---------------------------------------------------------------------------------------------
 # `generate`: what it draws from, fixed once at the entry, and the one function that builds it.
-
-# The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS).
-CHOICE_LEVELS = 2**16
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,11 +1,13 @@
 """Runs an exported .tflite file with Arm NN (CpuRef backend), one example per call.
 
-    /usr/bin/python3 export/run_armnn.py decoder_int8_batch1.tflite inputs.npy outputs.npy
+    /usr/bin/python3 keras_vae/export/run_armnn.py decoder_int8_batch1.tflite in.npy out.npy
 
 For the system Python with Debian's `python3-pyarmnn` (`apt-get install -y python3-pyarmnn`);
-imports only numpy and pyarmnn. `inputs.npy` holds the first input's rows `(n, ...)`;
-the outputs of the first output tensor are saved, stacked, to `outputs.npy`. Prints one JSON
-line: `{"ok": true, "armnn": version}` or `{"ok": false, "error": "..."}` (exit status 1).
+imports only numpy and pyarmnn, nothing of `keras_vae`, so it runs as a file in that Python
+(`benchmarks/engines.py` and the export tests call it so). `in.npy` holds the first input's
+rows `(n, ...)`; the outputs of the first output tensor are saved, stacked, to `out.npy`.
+Prints one JSON line: `{"ok": true, "armnn": version}` or `{"ok": false, "error": "..."}`
+(exit status 1).
 """
 
 import json

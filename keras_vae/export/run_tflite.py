@@ -7,7 +7,10 @@
     python run_tflite.py decoder_int8.tflite --num 64 --mixture --png mixture.png
 
 This is what a Raspberry Pi or an Android test harness has: it imports only numpy,
-ai_edge_litert and the standard library (the PNG is written by hand with zlib and struct).
+ai_edge_litert and the standard library (the PNG is written by hand with zlib and struct), and
+nothing of `keras_vae`, so this one file, copied beside the `.tflite`, runs on the device. The
+export package imports it in turn (`CHOICE_LEVELS`, `to_unit_range`), so the library and the
+device read the files alike.
 Latents are drawn from the prior N(0, I); the output is the decoder mean in [0, 1]. A
 conditional decoder (a second input `labels`, exported from a ConditionalVAE) is detected
 from the file: `--label k` draws digit k, otherwise the classes take turns. A file exported
@@ -25,19 +28,21 @@ import sys
 import zlib
 
 import numpy as np
-from ai_edge_litert.interpreter import Interpreter
 
 SIGNATURE = "decode"
 GENERATE = "generate"
 LABELS = "labels"
 CHOICE = "choice"
-# The range of `choice` (keras_vae.export.targets.CHOICE_LEVELS), written here so that the
-# script needs nothing but numpy and LiteRT.
+# The resolution of `choice` in a conditional `generate`: an int in [0, CHOICE_LEVELS). Defined
+# here, where the device reads it, and imported by `keras_vae.export.targets`, which writes it.
 CHOICE_LEVELS = 2**16
 
 
 def load_decoder(path, num_threads=1):
     """Returns the interpreter and the `decode` signature runner of a .tflite file."""
+    # Here, not at the top: the export package imports this module for its constants.
+    from ai_edge_litert.interpreter import Interpreter
+
     interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
     signatures = interpreter.get_signature_list()
     if SIGNATURE not in signatures:
@@ -49,7 +54,9 @@ def load_decoder(path, num_threads=1):
 
 
 def to_unit_range(values, details):
-    """Float images in [0, 1] from the output tensor, whatever its type."""
+    """Float32 values of an output tensor, whatever its type: int8 dequantized with the
+    tensor's scale and zero point, uint8 pixels (the float variants' `uint8_output`) over 255,
+    floats as they are; images come out in [0, 1]."""
     if np.issubdtype(values.dtype, np.floating):
         return values.astype(np.float32)
     scale, zero_point = details["quantization"]
