@@ -34,12 +34,17 @@ demo: $(VENV)/.installed-demo node_modules/.package-lock.json
 	$(PY) examples/mnist_vae.py
 
 # `make test` leaves out the tests marked heavy (minutes of judged generation and Monte Carlo
-# estimates) so CI stays within 30 minutes; `make test-all` runs them too.
+# estimates) so CI stays within 30 minutes; `make test-all` runs them too. Test files run on
+# PYTEST_WORKERS processes (pytest-xdist, one file per process at a time, so a module's
+# fixtures are built once); PYTEST_WORKERS=0 runs them in this process.
+PYTEST_WORKERS ?= 2
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
+
 test: $(VENV)/.installed-dev node_modules/.package-lock.json
-	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -m "not heavy" $(PYTEST_ARGS)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest -m "not heavy" $(XDIST) $(PYTEST_ARGS)
 
 test-all: $(VENV)/.installed-dev node_modules/.package-lock.json
-	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(PYTEST_ARGS)
+	TF_CPP_MIN_LOG_LEVEL=2 $(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -35,7 +35,7 @@ from keras_vae.data.idx import read_idx_split
 from keras_vae.data.pipeline import batched_pipeline
 from keras_vae.data.sample import sample_digits
 from keras_vae.evaluation import Judge
-from keras_vae.layers.mixture_prior import MixturePrior
+from keras_vae.priors import MixturePrior
 from keras_vae.samplers import GaussianMixtureSampler
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))

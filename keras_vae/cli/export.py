@@ -3,14 +3,14 @@
 With `--generate` (by default for a model with a learned prior) every file also gets a
 `generate(noise, component)` signature that draws from the model's prior, the mixture or the
 class pools written by `train`: a conditional VAE's prior per class gives `generate(noise,
-component, choice)`, so `export/run_tflite.py --label k` draws from p(z | y = k). With
+component, choice)`, so `keras_vae/export/run_tflite.py --label k` draws from p(z | y = k). With
 `--c-array` (a board, whose TFLM runs one signature) `auto` adds none.
 """
 
 import pathlib
 
 from keras_vae.cli.common import CommandError, load_model, read_mixture, read_pools
-from keras_vae.layers.class_prior import ClassConditionalPrior
+from keras_vae.priors import ClassConditionalPrior
 
 
 def generate_sampler(args, model, folder: pathlib.Path):

@@ -7,7 +7,7 @@ code path serves every signature.
 
 import numpy as np
 
-from keras_vae.layers.class_prior import ClassConditionalPrior
+from keras_vae.priors import ClassConditionalPrior
 
 _GRID_COLUMNS = 8
 

@@ -2,8 +2,8 @@
 
 from keras_vae.layers.decoder import Decoder
 from keras_vae.layers.encoder import Encoder
-from keras_vae.layers.mixture_prior import MixturePrior
 from keras_vae.models.vae import VAE
+from keras_vae.priors import MixturePrior
 
 # Chosen with benchmarks/likelihood.py (table in the README's performance section): on the
 # 5,000-digit sample, swish beat relu at equal epochs, and resize upsampling beat

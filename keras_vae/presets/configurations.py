@@ -73,7 +73,7 @@ def vae(preset: str, latent_dim: int = 8, input_shape=(28, 28, 1), **vae_kwargs)
 
 def _board_sized_vae(preset, latent_dim, input_shape, prior_components, **kwargs):
     if prior_components:
-        from keras_vae.layers.mixture_prior import MixturePrior
+        from keras_vae.priors import MixturePrior
 
         kwargs["prior"] = MixturePrior(
             latent_dim, num_components=prior_components, seed=kwargs.get("seed")
