@@ -204,6 +204,20 @@ def test_the_page_draws_what_litert_python_draws_from_the_same_file_and_noise(
 
 
 @needs_browser
+def test_temperature_scales_the_pages_noise_and_the_draw_follows(digit_export, browser):
+    _, _, out = digit_export
+    with PageServer(out) as server:
+        plain = browser.open(f"{server.url}index.html?pool=2&n=3&seed=9")
+        cooled = browser.open(f"{server.url}index.html?pool=2&n=3&seed=9&temperature=0.5")
+    assert plain["temperature"] == 1 and cooled["temperature"] == 0.5
+    np.testing.assert_allclose(cooled["noise"], 0.5 * np.array(plain["noise"]), rtol=1e-6)
+    page = np.array(cooled["images"]).reshape(3, 28, 28, 1)
+    python = litert_generate(out / "web" / web.MODEL_FILE, np.array(cooled["noise"]), [2] * 3)
+    assert psnr(page, python) >= 40.0
+    assert not np.allclose(page, np.array(plain["images"]).reshape(3, 28, 28, 1))
+
+
+@needs_browser
 def test_a_pool_is_chosen_by_name_as_by_index(digit_export, browser):
     with PageServer(digit_export[2]) as server:
         by_name = browser.open(f"{server.url}index.html?pool=3&n=2&seed=5")
@@ -252,6 +266,8 @@ BAD_QUERIES = {
     "n=abc": "n as a whole number",
     "seed=-1": "seed as a whole number from 0 to 4294967295",
     "colour=red": 'does not know the parameter "colour"',
+    "temperature=0": 'temperature as a number from 0.05 to 2; got "0"',
+    "temperature=warm": "temperature as a number",
     "model=../x.tflite": "model as the name of a .tflite file",
 }
 

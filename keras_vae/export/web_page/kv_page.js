@@ -8,12 +8,13 @@
 // document.body.dataset.ready = "true". An error writes {"error": "..."} there instead and
 // shows the same message on the page. Optional: model=<file>.tflite (another batch-1 file
 // in this folder), threads=0 (the single-threaded build even when cross-origin isolated),
-// backend=webgpu.
+// backend=webgpu, temperature=T (a number in [0.05, 2], default 1: the noise is scaled by T,
+// so z = mean + T * L noise; "noise" in the result is the scaled noise the decoder got).
 
 const started = performance.now();
 const $ = (id) => document.getElementById(id);
 const MAX_IMAGES = 256;
-const state = { config: null, model: null, litert: null, pool: 0, backend: "wasm", threads: false };
+const state = { config: null, model: null, litert: null, pool: 0, backend: "wasm", threads: false, temperature: 1 };
 
 function finish(result) {
   $("kv-result").textContent = JSON.stringify(result);
@@ -64,6 +65,16 @@ function integerParameter(params, name, fallback, low, high) {
     throw new PageError(`The page expects ${name} as a whole number from ${low} to ${high}; got ${JSON.stringify(text)}.`);
   }
   return Number(text);
+}
+
+function numberParameter(params, name, fallback, low, high) {
+  const text = params.get(name);
+  if (text === null) return fallback;
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value < low || value > high) {
+    throw new PageError(`The page expects ${name} as a number from ${low} to ${high}; got ${JSON.stringify(text)}.`);
+  }
+  return value;
 }
 
 function poolIndex(text) {
@@ -174,15 +185,15 @@ async function runSignature(signature, feeds) {
   return image;
 }
 
-async function draw(pool, n, seed) {
+async function draw(pool, n, seed, temperature = state.temperature) {
   const config = state.config;
   const d = config.latent_dim;
   const next = uniforms(seed);
-  const result = { pool, pool_name: config.pools[pool].name, n, seed, images: [], noise: [], component: [] };
+  const result = { pool, pool_name: config.pools[pool].name, n, seed, temperature, images: [], noise: [], component: [] };
   if (config.conditional) result.choice = [];
   const times = [];
   for (let i = 0; i < n; i++) {
-    const noise = normals(next, d);
+    const noise = normals(next, d).map((v) => v * temperature);
     const feeds = { noise: [noise, [1, d]], component: [new Int32Array([pool]), [1]] };
     if (config.conditional) {
       const choice = Math.floor(next() * config.choice_levels);
@@ -341,12 +352,13 @@ function freshSeed() {
 async function main() {
   const params = new URLSearchParams(location.search);
   for (const key of params.keys()) {
-    if (!["pool", "n", "seed", "model", "threads", "backend"].includes(key)) {
-      throw new PageError(`The page does not know the parameter ${JSON.stringify(key)}; it takes pool, n, seed, model, threads and backend.`);
+    if (!["pool", "n", "seed", "model", "threads", "backend", "temperature"].includes(key)) {
+      throw new PageError(`The page does not know the parameter ${JSON.stringify(key)}; it takes pool, n, seed, model, threads, backend and temperature.`);
     }
   }
   const n = integerParameter(params, "n", 16, 1, MAX_IMAGES);
   const seed = integerParameter(params, "seed", freshSeed(), 0, 4294967295);
+  state.temperature = numberParameter(params, "temperature", 1, 0.05, 2);
   state.config = await loadConfig();
   const pool = poolIndex(params.get("pool"));
   await loadModel(params);
