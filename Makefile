@@ -36,7 +36,8 @@ demo: $(VENV)/.installed-demo node_modules/.package-lock.json
 # `make test` leaves out the tests marked heavy (minutes of judged generation and Monte Carlo
 # estimates) so CI stays within 30 minutes; `make test-all` runs them too. Test files run on
 # PYTEST_WORKERS processes (pytest-xdist, one file per process at a time, so a module's
-# fixtures are built once); PYTEST_WORKERS=0 runs them in this process.
+# fixtures are built once); PYTEST_WORKERS=0 runs them in this process. tests/ mirrors the
+# packages: `make test PYTEST_ARGS=tests/priors` runs one package's tests.
 PYTEST_WORKERS ?= 2
 XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 

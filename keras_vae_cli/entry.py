@@ -2,7 +2,7 @@
 
 The only module of `keras_vae_cli` that reaches into `keras_vae`, and nothing imports it: the
 library and its commands import the leaves beside it (`names`, `arguments`, `parser`,
-`console`), so the imports run one way (tests/test_cli_layout.py).
+`console`), so the imports run one way (tests/cli/test_cli_layout.py).
 """
 
 import sys

@@ -119,7 +119,7 @@ class ResumableBackup(keras.callbacks.Callback):
             ) from error
         # Private, and kept: `fit` reads `model._initial_epoch` after `on_train_begin` to
         # choose its first epoch, the hook Keras's own BackupAndRestore sets; no public
-        # way lets a callback move the start. tests/test_training_reliability.py
+        # way lets a callback move the start. tests/callbacks/test_training_reliability.py
         # (test_keras_starts_at_the_initial_epoch_a_callback_sets) fails if that changes.
         model._initial_epoch = state["epoch"]
         self._epoch = state["epoch"]
@@ -131,7 +131,7 @@ class ResumableBackup(keras.callbacks.Callback):
         # `fit` builds `model.train_function` before `on_train_begin` and then calls it once
         # per step with the data iterator; a callback has no other way to draw a batch without
         # training on it. Wrapping it for the first steps keeps the data order of the
-        # interrupted run. tests/test_training_reliability.py
+        # interrupted run. tests/callbacks/test_training_reliability.py
         # (test_keras_calls_the_train_function_set_in_on_train_begin_once_per_step) fails if
         # `fit` stops doing so.
         model = self.model

@@ -17,7 +17,7 @@ import tensorflow as tf
 from keras_vae.export import inputs as export_inputs
 
 # The converter attribute that stops a Dense layer getting one scale per output unit. It is
-# private (TensorFlow has no public switch); `tests/test_export.py` checks that it still
+# private (TensorFlow has no public switch); `tests/export/test_export.py` checks that it still
 # exists and still gives the int8 projection a single scale, so an upstream rename fails
 # there instead of silently growing the file.
 PER_CHANNEL_DENSE_SWITCH = "_experimental_disable_per_channel_quantization_for_dense_layers"

@@ -32,7 +32,8 @@ def ops_details(litert_interpreter) -> list:
     """The interpreter's ops in execution order, as dicts with op_name, inputs and outputs.
 
     LiteRT has no public call for the op list; `_get_ops_details` is the one its own tools
-    use. `tests/test_export.py::test_litert_private_op_list_still_works` fails if it goes.
+    use. `tests/export/test_export.py::test_private_upstream_apis_still_behave` fails if it
+    goes.
     """
     return litert_interpreter._get_ops_details()
 

@@ -14,7 +14,7 @@ def cluster_worker_count(cluster_resolver) -> int:
     The public-API form of what TensorFlow computes for the private
     `strategy.extended._in_multi_worker_mode()` (which Keras asks before reducing step
     outputs across workers): the chief and worker tasks, or the evaluators for an evaluator;
-    one for a local strategy with an empty cluster. `tests/test_model_contract.py`
+    one for a local strategy with an empty cluster. `tests/models/test_model_contract.py`
     compares both, so a change upstream fails there.
     """
     spec = cluster_resolver.cluster_spec().as_dict()

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from export_helpers import RUN_TFLITE, ops_of
+from keras_test_case import run_export_test
 
 import keras_vae
 from keras_vae import cli, export
@@ -122,7 +123,7 @@ def exported(cvae, tmp_path_factory):
 def export_three_formats(model, directory, samples, **options):
     """The SavedModel, float32 and int8 files of `model`, verified on `samples` inputs."""
     options = {"batch1_variant": True, "latency_repeats": 2} | options
-    report = export.export_decoder(
+    return run_export_test(
         model,
         directory,
         formats=("saved_model", "float32", "int8"),
@@ -132,7 +133,6 @@ def export_three_formats(model, directory, samples, **options):
         verbose=0,
         **options,
     )
-    return directory, report
 
 
 def test_files_inputs_and_builtin_ops(exported):

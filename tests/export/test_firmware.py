@@ -14,7 +14,7 @@ from export_helpers import untrained_small_vae
 from keras_vae.export import firmware, micro
 from keras_vae.samplers import GaussianMixtureSampler
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 TFLM_DIR = ROOT.parent / "shared" / "tflm"
 CACHE = ROOT / "build" / "tflm"
 LATENT_DIM = 3

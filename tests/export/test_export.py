@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from export_helpers import SMALL, ops_of
+from keras_test_case import run_export_test
 
 import keras_vae
 from keras_vae import export
@@ -77,7 +78,7 @@ def vae(tiny_images):
 @pytest.fixture(scope="module")
 def exported(vae, tmp_path_factory):
     directory = tmp_path_factory.mktemp("export") / "decoder"
-    report = export.export_decoder(
+    return run_export_test(
         vae,
         directory,
         num_verification_samples=64,
@@ -87,7 +88,6 @@ def exported(vae, tmp_path_factory):
         micro=False,
         verbose=0,
     )
-    return directory, report
 
 
 def test_writes_every_file(exported):
@@ -328,7 +328,7 @@ def test_encoder_export_matches_encoder_mean(vae, tmp_path):
 
 def test_autoencoder_decoder_export(tiny_images, tmp_path):
     model = keras_vae.AutoEncoder(latent_dim=LATENT_DIM)
-    report = export.export_decoder(
+    _, report = run_export_test(
         model,
         tmp_path / "ae",
         **(SMALL | dict(formats=("float32",), num_verification_samples=8)),
@@ -339,7 +339,7 @@ def test_autoencoder_decoder_export(tiny_images, tmp_path):
 @pytest.mark.large
 def test_default_resize_decoder_exports_with_a_dynamic_batch(tiny_images, tmp_path):
     vae = tiny_vae(tiny_images[:64], upsampling="resize")
-    report = export.export_decoder(
+    _, report = run_export_test(
         vae,
         tmp_path / "resize",
         formats=("float32", "int8"),

@@ -74,7 +74,7 @@ def test_every_public_name_has_a_docstring_with_args_where_it_takes_arguments():
 
 def test_every_public_name_has_an_api_reference_entry():
     pages = "\n".join(
-        p.read_text() for p in (Path(__file__).parents[1] / "docs" / "api").glob("*.md")
+        p.read_text() for p in (Path(__file__).parents[2] / "docs" / "api").glob("*.md")
     )
     missing = [
         f"{package}.{name}"
@@ -92,7 +92,7 @@ def test_packages_have_a_module_docstring(package):
 
 # The docstrings' `Example:` blocks ------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted((ROOT / "keras_vae").rglob("*.py"))
 EXAMPLES = [block for path in SOURCES for block in blocks(path)]
 

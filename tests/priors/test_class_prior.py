@@ -124,6 +124,7 @@ def test_layer_contract(tmp_path):
         ],
         (5,),
         tmp_path,
+        mixed_precision_compute_dtype="float32",  # a prior is float32 under any policy
     )
 
 

@@ -13,7 +13,7 @@ import pytest
 
 import keras_vae
 
-FIGURES = pathlib.Path(__file__).resolve().parents[1] / "examples" / "figures.py"
+FIGURES = pathlib.Path(__file__).resolve().parents[2] / "examples" / "figures.py"
 spec = importlib.util.spec_from_file_location("example_figures", FIGURES)
 figures = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(figures)

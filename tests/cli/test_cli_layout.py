@@ -15,7 +15,7 @@ import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 PACKAGES = ("keras_vae", "keras_vae_cli")
 # Folders of code that could repeat a shared name (the examples write run folders too).
 CODE = ("keras_vae", "keras_vae_cli", "examples", "benchmarks", "tools")

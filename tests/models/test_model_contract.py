@@ -120,11 +120,19 @@ def test_sample_with_a_sampler_decodes_its_latents():
         vae.sample(2, sampler=object())
 
 
-def test_base_constructor_needs_no_pending_state():
-    """The conditional model's probes read `num_classes`, set before the base constructor."""
+def test_conditional_networks_are_built_for_num_classes():
+    """The conditional model's probes read `num_classes`, set before the base constructor:
+    both networks take a one-hot of that many classes, and a code of another size is refused."""
     model = _cvae()
     assert model.num_classes == 4
-    assert not hasattr(model, "_pending_num_classes")
+    decoder_inputs = model.decoder_model().inputs
+    encoder_inputs = model.encoder_model().inputs
+    assert [tuple(t.shape) for t in decoder_inputs] == [(None, 3), (None, 4)]
+    assert [tuple(t.shape) for t in encoder_inputs] == [(None, *SHAPE), (None, 4)]
+    z = np.zeros((2, 3), "float32")
+    assert model.decode(z, np.array([0, 3])).shape == (2, *SHAPE)
+    with pytest.raises(ValueError, match="labels"):
+        model.decode(z, np.array([0, 4]))
 
 
 # The multi-worker predicate -----------------------------------------------------------------

@@ -9,7 +9,7 @@ from scipy.special import logsumexp
 from keras_vae.latent import GaussianMixture, LatentPools
 from keras_vae.samplers import load_sampler
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "mixtures"
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "mixtures"
 
 
 def test_old_files_give_the_same_draws_and_densities():

@@ -10,7 +10,7 @@ import pytest
 import keras_vae
 from keras_vae.data import write_shapes_folder
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "images_vae.py"
+EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "images_vae.py"
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,7 @@ def test_layer_contract(tmp_path):
         np.random.default_rng(0).normal(size=(5, 3)).astype("float32"),
         (5,),
         tmp_path,
+        mixed_precision_compute_dtype="float32",  # a prior is float32 under any policy
     )
 
 

@@ -1,4 +1,6 @@
-"""Sampling, Encoder and Decoder through the shared layer checks, plus their own behaviour."""
+"""Sampling, Encoder, Decoder, ResidualBlock and NearestUpsampling through the shared layer
+checks (`keras_test_case.run_layer_test`: round trips, weight counts, a fit step, mixed
+precision), plus their own behaviour."""
 
 import keras
 import numpy as np
@@ -12,7 +14,17 @@ from keras_vae.layers.upsampling import NearestUpsampling
 
 def test_sampling_layer_contract(tmp_path):
     z = np.zeros((8, 3), "float32")
-    run_layer_test(Sampling, {"seed": 3}, [z, z], (8, 3), tmp_path)
+    run_layer_test(
+        Sampling,
+        {"seed": 3},
+        [z, z],
+        (8, 3),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        expected_num_non_trainable_weights=0,
+        expected_num_seed_generators=1,
+        run_training_check=False,  # no weights to train
+    )
 
 
 def test_sampling_has_the_requested_mean_and_variance():
@@ -45,36 +57,99 @@ def test_sampling_passes_gradients_to_mean_and_log_variance():
     assert np.abs(grad_log_var.numpy()).sum() > 0
 
 
+# (arguments, input shape, trainable weights): a kernel and a bias per convolution and per
+# dense layer, plus the heads (z_mean and z_log_var, or one code layer when deterministic).
 ENCODER_CASES = {
-    "conv": ({"latent_dim": 3, "conv_filters": (4, 8), "dense_units": (16,)}, (5, 28, 28, 1)),
+    "conv": (
+        {"latent_dim": 3, "conv_filters": (4, 8), "dense_units": (16,)},
+        (5, 28, 28, 1),
+        2 * 3 + 4,
+    ),
+    "conv_small_image": (
+        {"latent_dim": 3, "input_shape": (16, 16, 1), "conv_filters": (4, 8), "dense_units": (16,)},
+        (2, 16, 16, 1),
+        2 * 3 + 4,
+    ),
+    "conv_small_image_deterministic": (
+        {
+            "latent_dim": 3,
+            "input_shape": (16, 16, 1),
+            "conv_filters": (4, 8),
+            "dense_units": (16,),
+            "probabilistic": False,
+        },
+        (2, 16, 16, 1),
+        2 * 3 + 2,
+    ),
     "dense": (
         {"latent_dim": 2, "input_shape": (10,), "architecture": "dense", "dense_units": (8, 8)},
         (5, 10),
+        2 * 2 + 4,
+    ),
+    "dense_one_layer": (
+        {"latent_dim": 2, "input_shape": (10,), "architecture": "dense", "dense_units": (8,)},
+        (2, 10),
+        2 + 4,
+    ),
+    "dense_deterministic": (
+        {
+            "latent_dim": 2,
+            "input_shape": (10,),
+            "architecture": "dense",
+            "dense_units": (8, 8),
+            "probabilistic": False,
+        },
+        (2, 10),
+        2 * 2 + 2,
     ),
     "deterministic": (
         {"latent_dim": 4, "conv_filters": (4,), "dense_units": (), "probabilistic": False},
         (5, 28, 28, 1),
+        2 + 2,
     ),
     "residual_odd_size": (
         {"latent_dim": 3, "input_shape": (13, 10, 3), "conv_filters": (4, 8), "residual": True},
         (5, 13, 10, 3),
+        None,
     ),
 }
 
 
 @pytest.mark.parametrize("case", ENCODER_CASES)
 def test_encoder_layer_contract(case, tmp_path):
-    kwargs, shape = ENCODER_CASES[case]
+    kwargs, shape, num_weights = ENCODER_CASES[case]
     x = np.random.default_rng(0).uniform(size=shape).astype("float32")
-    out = (5, kwargs["latent_dim"])
+    out = (shape[0], kwargs["latent_dim"])
     expected = out if kwargs.get("probabilistic") is False else [out, out]
-    run_layer_test(Encoder, kwargs, x, expected, tmp_path)
+    run_layer_test(
+        Encoder,
+        kwargs,
+        x,
+        expected,
+        tmp_path,
+        expected_num_trainable_weights=num_weights,
+        expected_num_non_trainable_weights=0,
+    )
 
 
+# (arguments, image shape, trainable weights): a kernel and a bias per dense layer, for the
+# projection to the first feature map, per convolution and for the output convolution.
 DECODER_CASES = {
     "transpose": (
         {"latent_dim": 3, "conv_filters": (8, 4), "dense_units": (), "upsampling": "transpose"},
         (28, 28, 1),
+        2 * 4,
+    ),
+    "transpose_two_channels": (
+        {
+            "latent_dim": 3,
+            "output_shape": (16, 16, 2),
+            "conv_filters": (8, 4),
+            "dense_units": (16,),
+            "upsampling": "transpose",
+        },
+        (16, 16, 2),
+        2 * 5,
     ),
     "resize": (
         {
@@ -84,27 +159,61 @@ DECODER_CASES = {
             "output_shape": (16, 8, 3),
         },
         (16, 8, 3),
+        None,
+    ),
+    "resize_small_image": (
+        {
+            "latent_dim": 3,
+            "output_shape": (16, 16, 1),
+            "conv_filters": (8, 4),
+            "dense_units": (16,),
+            "upsampling": "resize",
+        },
+        (16, 16, 1),
+        2 * 5,
     ),
     "dense": (
         {"latent_dim": 2, "architecture": "dense", "output_shape": (10,), "dense_units": (8,)},
         (10,),
+        2 * 2,
+    ),
+    "dense_transpose": (
+        {
+            "latent_dim": 2,
+            "architecture": "dense",
+            "output_shape": (10,),
+            "dense_units": (8,),
+            "upsampling": "transpose",
+        },
+        (10,),
+        2 * 2,
     ),
     "residual_odd_size": (
         {"latent_dim": 3, "output_shape": (13, 10, 3), "conv_filters": (8, 4), "residual": True},
         (13, 10, 3),
+        None,
     ),
     "transpose_residual_auto": (
         {"latent_dim": 2, "output_shape": (9, 9, 2), "upsampling": "transpose", "residual": True},
         (9, 9, 2),
+        None,
     ),
 }
 
 
 @pytest.mark.parametrize("case", DECODER_CASES)
 def test_decoder_layer_contract(case, tmp_path):
-    kwargs, image_shape = DECODER_CASES[case]
+    kwargs, image_shape, num_weights = DECODER_CASES[case]
     z = np.random.default_rng(0).normal(size=(5, kwargs["latent_dim"])).astype("float32")
-    run_layer_test(Decoder, kwargs, z, (5, *image_shape), tmp_path)
+    run_layer_test(
+        Decoder,
+        kwargs,
+        z,
+        (5, *image_shape),
+        tmp_path,
+        expected_num_trainable_weights=num_weights,
+        expected_num_non_trainable_weights=0,
+    )
 
 
 def test_decoder_mirrors_the_encoder_with_transposed_convolutions():
@@ -165,7 +274,15 @@ def test_layers_are_registered_under_the_package_name():
 
 def test_nearest_upsampling_contract_and_equivalence_to_upsampling2d(tmp_path):
     x = np.random.default_rng(0).normal(size=(3, 5, 4, 2)).astype("float32")
-    run_layer_test(NearestUpsampling, {"factor": 3}, x, (3, 15, 12, 2), tmp_path)
+    run_layer_test(
+        NearestUpsampling,
+        {"factor": 3},
+        x,
+        (3, 15, 12, 2),
+        tmp_path,
+        expected_num_trainable_weights=0,
+        run_training_check=False,  # no weights to train
+    )
     expected = ops.convert_to_numpy(keras.layers.UpSampling2D(3)(x))
     np.testing.assert_array_equal(ops.convert_to_numpy(NearestUpsampling(3)(x)), expected)
     with pytest.raises(ValueError, match="factor"):

@@ -227,7 +227,7 @@ def test_sample_split_is_stratified_disjoint_and_interleaved(mnist_sample):
     np.testing.assert_array_equal(np.sort(np.concatenate([train, test])), np.arange(5000))
     np.testing.assert_array_equal(np.bincount(labels[test]), [100] * 10)
     # The shipped digits are sorted by class, so the rule is "every fifth digit": the split
-    # tests/test_generation_quality.py uses too.
+    # tests/evaluation/test_generation_quality.py uses too.
     np.testing.assert_array_equal(np.sort(test), np.flatnonzero(np.arange(5000) % 5 == 4))
     # Classes in turn: every prefix of ten holds each class once.
     for part in (train, test):

@@ -9,7 +9,7 @@ import pytest
 
 import keras_vae
 
-FIXTURES = pathlib.Path(__file__).parent / "fixtures" / "models"
+FIXTURES = pathlib.Path(__file__).resolve().parents[1] / "fixtures" / "models"
 NAMES = sorted(path.stem for path in FIXTURES.glob("*.keras"))
 
 

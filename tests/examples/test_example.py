@@ -13,7 +13,7 @@ from PIL import Image
 import keras_vae
 from keras_vae.samplers import load_sampler
 
-EXAMPLE = pathlib.Path(__file__).resolve().parents[1] / "examples" / "mnist_vae.py"
+EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "mnist_vae.py"
 
 FIGURES = [
     "reconstructions.png",

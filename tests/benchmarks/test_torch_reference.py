@@ -14,7 +14,7 @@ torch = pytest.importorskip("torch")
 
 import keras_vae  # noqa: E402
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "benchmarks"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "benchmarks"))
 import torch_reference  # noqa: E402
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from docs_blocks import ExampleError, run_block, runnable_blocks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 HOOK = DOCS / "hooks" / "benchmarks.py"
 PAGES = sorted(p for p in DOCS.rglob("*.md") if runnable_blocks(p))

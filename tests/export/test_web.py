@@ -18,7 +18,7 @@ from keras_vae.export.web_browser import PageBrowser, missing_browser
 from keras_vae.export.web_server import PageServer
 from keras_vae.latent import LatentPools
 
-LITERTJS = pathlib.Path(__file__).resolve().parents[1] / "node_modules" / "@litertjs"
+LITERTJS = pathlib.Path(__file__).resolve().parents[2] / "node_modules" / "@litertjs"
 WEB_SMALL = dict(SMALL, batch1_variant=True)
 
 
@@ -351,7 +351,7 @@ def test_cli_export_web_draws_from_the_runs_pools_and_serve_serves_it(
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[1])},
+        env={**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).resolve().parents[2])},
     )
     try:
         line = server.stdout.readline()

@@ -138,7 +138,7 @@ def test_without_tflm_the_report_says_how_to_enable_it(vae, tmp_path):
 # Arm NN, in the system Python (Debian's python3-pyarmnn) --------------------------------------
 
 SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin")
-RUN_ARMNN = pathlib.Path(__file__).resolve().parents[1] / "keras_vae" / "export" / "run_armnn.py"
+RUN_ARMNN = pathlib.Path(__file__).resolve().parents[2] / "keras_vae" / "export" / "run_armnn.py"
 
 
 def _armnn_available() -> bool:
