@@ -1,7 +1,7 @@
 """The page's draws judged: the package's pretrained digits (`VAE.from_preset("mnist_digits")`)
 with its ten digit pools, exported with `web=True` and drawn in the system Chromium, are read
 as their pool's digit by a judge trained on real MNIST test digits the model never saw.
-Needs the browser and LiteRT.js (as tests/test_web.py) and ../shared/data/mnist."""
+Needs the browser and LiteRT.js (as tests/export/test_web.py) and ../shared/data/mnist."""
 
 import numpy as np
 import pytest
