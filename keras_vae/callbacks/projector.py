@@ -38,6 +38,8 @@ def _padded(codes: np.ndarray) -> np.ndarray:
     return np.concatenate([codes, np.zeros((len(codes), missing), codes.dtype)], axis=1)
 
 
+# Over our 60-line habit only by its docstring, the public reference of every argument;
+# the code itself is short.
 def write_embedding_projector(
     log_dir,
     codes,
