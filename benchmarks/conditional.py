@@ -17,14 +17,13 @@ digit), how often it is sure of some digit (recognisable, probability > 0.9), an
 negative ELBO, in nats.
 
 Run: `python benchmarks/conditional.py` (prints a Markdown table and writes
-`benchmarks/results/conditional.json`); `--latent-dims 8 --label-injection input` for one
-cell; `--judge-cache PATH` keeps the judge between runs.
+`benchmarks/results/conditional.json` through `harness.write_results`); `--latent-dims 8
+--label-injection input` for one cell; `--judge-cache PATH` keeps the judge between runs.
 """
 
 import argparse
-import json
 import pathlib
-import platform
+import sys
 import time
 
 import keras
@@ -37,7 +36,10 @@ from keras_vae.callbacks import KLWarmup
 from keras_vae.evaluation.judge import RECOGNISABLE_PROBABILITY, Judge
 from keras_vae.models.conditional_networks import LABEL_INJECTIONS
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+
 NUM_CLASSES = 10
 TEST_BINARIZATION_SEED = 1
 
@@ -150,23 +152,25 @@ def nats(result, key):
     return f"{result[key]:.2f}" if key in result else "-"
 
 
-def print_table(rows):
-    print(
-        "\n| latent | label into | prior | requested digit | weakest digit | recognisable"
-        " | test NLL (IWAE) | test -ELBO | training s |"
-    )
-    print("|---:|---|---|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['latent_dim']} | {r['label_injection']} | {prior_name(r)}"
-            f" | {100 * r['requested_digit']:.1f}%"
-            f" | {r['weakest_digit']}: {100 * r['weakest_digit_share']:.0f}%"
-            f" | {100 * r['recognisable']:.1f}% | {nats(r, 'iwae_nll')} | {nats(r, 'elbo_nll')}"
-            f" | {r['training_seconds']:.0f} |"
-        )
+def table_rows(rows) -> list:
+    """The printed table: one row per measured configuration."""
+    return [
+        {
+            "latent": r["latent_dim"],
+            "label into": r["label_injection"],
+            "prior": prior_name(r),
+            "requested digit": f"{100 * r['requested_digit']:.1f}%",
+            "weakest digit": f"{r['weakest_digit']}: {100 * r['weakest_digit_share']:.0f}%",
+            "recognisable": f"{100 * r['recognisable']:.1f}%",
+            "test NLL (IWAE)": nats(r, "iwae_nll"),
+            "test -ELBO": nats(r, "elbo_nll"),
+            "training s": round(r["training_seconds"]),
+        }
+        for r in rows
+    ]
 
 
-def main(argv=None) -> int:
+def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latent-dims", type=int, nargs="+", default=[2, 8, 16])
     parser.add_argument(
@@ -208,48 +212,50 @@ def main(argv=None) -> int:
     parser.add_argument("--judge-epochs", type=int, default=10)
     parser.add_argument("--judge-cache", default=None, help="a .keras file for the judge")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default=str(RESULTS / "conditional.json"))
+    parser.add_argument(
+        "--output", default=None, help="Default: benchmarks/results/conditional.json"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run, numbers not meaningful")
     args = parser.parse_args(argv)
     if args.quick:
         args.latent_dims, args.epochs, args.draws, args.judge_epochs = [8], 1, 200, 1
         args.num_samples = 10
+    return args
 
+
+def main(argv=None) -> int:
+    args = parse(argv)
     source = vae_data.resolve_data_source("sample")
     train_split = source.arrays("train")
     test = source.arrays("test")
     judge = fit_judge(train_split, test, args)
     print(f"judge accuracy on the {len(test[0])} held-out digits: {judge.accuracy:.3f}")
     rows = []
-    for latent_dim in args.latent_dims:
-        for label_injection in args.label_injection:
-            for components in args.prior_components:
-                for per_class in args.class_prior:
-                    rows.append(
-                        measure(
-                            latent_dim,
-                            label_injection,
-                            components,
-                            per_class,
-                            source,
-                            judge,
-                            test,
-                            args,
-                        )
-                    )
-                    print_table(rows[-1:])
-                    for t, share in rows[-1]["requested_digit_at_temperature"].items():
-                        print(f"requested digit at T = {t}: {100 * share:.1f}%")
-    print_table(rows)
-    output = pathlib.Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    results = {
-        "settings": vars(args),
-        "machine": platform.processor() or platform.machine(),
-        "judge_accuracy": judge.accuracy,
-        "rows": rows,
-    }
-    output.write_text(json.dumps(results, indent=2))
+    configurations = [
+        (latent_dim, label_injection, components, per_class)
+        for latent_dim in args.latent_dims
+        for label_injection in args.label_injection
+        for components in args.prior_components
+        for per_class in args.class_prior
+    ]
+    for configuration in configurations:
+        rows.append(measure(*configuration, source, judge, test, args))
+        harness.print_table("Measured:", table_rows(rows[-1:]))
+        for t, share in rows[-1]["requested_digit_at_temperature"].items():
+            print(f"requested digit at T = {t}: {100 * share:.1f}%")
+    harness.print_table("Conditional VAE: the requested digit and the likelihood", table_rows(rows))
+    harness.write_results(
+        "conditional",
+        rows,
+        notes=f"{args.draws} prior draws per configuration, read by the judge (accuracy"
+        f" {judge.accuracy:.3f} on the held-out digits); {args.epochs} epochs.",
+        extra={
+            "settings": vars(args),
+            "machine": harness.machine(),
+            "judge_accuracy": judge.accuracy,
+        },
+        path=args.output,
+    )
     return 0
 
 

@@ -6,7 +6,8 @@ Reads an export directory (written by `export_decoder` with tflite-micro install
 every `decoder_*.tflite` with LiteRT on `--num` prior latents, takes the TFLM result from
 `report.json`, and runs each file with Arm NN (CpuRef) through `keras_vae/export/run_armnn.py`
 in the system Python (`apt-get install -y python3-pyarmnn`). Prints the Markdown table of
-docs/guides/export.md: per file, "runs" with the largest difference from LiteRT, or the refusal.
+docs/guides/export.md: per file, "runs" with the largest difference from LiteRT, or the refusal;
+writes it to `benchmarks/results/engines.json` (`harness.write_results`).
 """
 
 import argparse
@@ -16,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 
+import harness
 import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -75,15 +77,25 @@ def main() -> None:
         python = None
     latent_dim = report["input_shape"][-1]
     z = np.random.default_rng(0).standard_normal((args.num, latent_dim)).astype(np.float32)
-    print("| file | LiteRT | TFLite Micro | Arm NN (CpuRef) |")
-    print("|---|---|---|---|")
+    rows = []
     for variant in report["variants"].values():
         path = directory / pathlib.Path(variant["path"]).name
         reference = litert_outputs(path, z)
-        print(
-            f"| {path.name} | runs | {tflm_cell(variant['micro'])}"
-            f" | {armnn_cell(path, z, reference, python)} |"
+        rows.append(
+            {
+                "file": path.name,
+                "LiteRT": "runs",
+                "TFLite Micro": tflm_cell(variant["micro"]),
+                "Arm NN (CpuRef)": armnn_cell(path, z, reference, python),
+            }
         )
+    harness.print_table(f"Engines for {directory}", rows)
+    harness.write_results(
+        "engines",
+        rows,
+        notes=f"{args.num} prior latents through every file of {directory}; differences are"
+        " against LiteRT.",
+    )
 
 
 if __name__ == "__main__":

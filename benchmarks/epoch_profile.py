@@ -15,6 +15,8 @@ left out of the means):
 
 - the time from each epoch's start to its first step, epoch by epoch.
 
+The table is also written to `benchmarks/results/epoch_profile.json` (`harness.write_results`).
+
     python benchmarks/epoch_profile.py                 # about 4 epochs of the example's VAE
     python benchmarks/epoch_profile.py --epochs 6 --dataset sample
     python benchmarks/epoch_profile.py --model autoencoder --autotune on   # autotuning back on
@@ -25,13 +27,13 @@ import collections
 import importlib.util
 import os
 import pathlib
-import platform
 import sys
 import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import harness  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
@@ -143,17 +145,7 @@ def pipeline_seconds(dataset) -> tuple[float, int]:
     return time.perf_counter() - start, images
 
 
-def cpu_name() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def main(argv=None) -> int:
+def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=4, help="Default: 4 (the first is traced).")
     parser.add_argument("--dataset", default=None, help="The example's --dataset; its default.")
@@ -173,25 +165,27 @@ def main(argv=None) -> int:
     options = parser.parse_args(argv)
     if options.epochs < 2:
         parser.error("--epochs must be >= 2: the first epoch traces the graphs.")
-    example = load_example()
-    args = example.parse_args([] if options.dataset is None else ["--dataset", options.dataset])
-    import keras_vae
+    return options
 
+
+def example_data(example, args, autotune: str):
+    """The example's data at its defaults, with tf.data's autotuning as `--autotune` says."""
     data = example.load_data(args)
-    if options.autotune == "on":
+    if autotune == "on":
         import tensorflow as tf
 
         tuned = tf.data.Options()
         tuned.autotune.enabled = True
         data.train = data.train.with_options(tuned)
-    print(f"Data: {data.description}; tf.data autotuning {options.autotune}")
-    print(f"CPU: {cpu_name()}, {os.cpu_count()} logical cores")
-    seconds, images = pipeline_seconds(data.train)
-    seconds, images = pipeline_seconds(data.train)  # the second pass: files cached, as in fit
-    print(f"Input pipeline alone: {seconds:.2f} s per epoch ({images} images)")
+    return data
+
+
+def profiled_fit(example, data, args, model: str, epochs: int):
+    """Trains the example's model with every callback timed; returns `(model, clock, timed)`."""
+    import keras_vae
 
     keras.utils.set_random_seed(args.seed)
-    if options.model == "vae":
+    if model == "vae":
         vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
     else:
         vae = keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed)
@@ -203,12 +197,17 @@ def main(argv=None) -> int:
         vae.fit(
             data.train,
             validation_data=data.test_images,
-            epochs=options.epochs,
+            epochs=epochs,
             callbacks=[clock, *timed],
             verbose=0,
             shuffle=False,
         )
-    measured = list(range(1, options.epochs))
+    return vae, clock, timed
+
+
+def epoch_rows(clock, timed, epochs: int) -> tuple[float, float, list]:
+    """`(wall seconds, callbacks' seconds, rows)` per epoch, the means of epochs 2 on."""
+    measured = list(range(1, epochs))
 
     def mean(values: dict) -> float:
         return float(np.mean([values[epoch] for epoch in measured]))
@@ -225,25 +224,46 @@ def main(argv=None) -> int:
         rows.append((callback_name(callback.callback), cost))
     rest = wall - mean(clock.steps) - mean(clock.validation) - callback_total
     rows.append(("the rest of fit (iterators, logs)", rest))
-    print(
-        f"\nPer epoch, mean of epochs 2-{options.epochs} ({type(vae).__name__},"
+    return wall, callback_total, rows
+
+
+def main(argv=None) -> int:
+    options = parse(argv)
+    example = load_example()
+    args = example.parse_args([] if options.dataset is None else ["--dataset", options.dataset])
+    data = example_data(example, args, options.autotune)
+    cpu = harness.cpu_description()
+    print(f"Data: {data.description}; tf.data autotuning {options.autotune}")
+    print(f"CPU: {cpu['model']}, {cpu['cores']} logical cores")
+    seconds, images = pipeline_seconds(data.train)
+    seconds, images = pipeline_seconds(data.train)  # the second pass: files cached, as in fit
+    print(f"Input pipeline alone: {seconds:.2f} s per epoch ({images} images)")
+    vae, clock, timed = profiled_fit(example, data, args, options.model, options.epochs)
+    wall, callback_total, rows = epoch_rows(clock, timed, options.epochs)
+    title = (
+        f"Per epoch, mean of epochs 2-{options.epochs} ({type(vae).__name__},"
         f" latent_dim={args.latent_dim}, batch {args.batch_size}):"
     )
-    print(f"{'epoch (wall)':<46}{wall:8.2f} s  100.0%")
-    for name, cost in rows:
-        print(f"{name:<46}{cost:8.2f} s  {cost / wall:6.1%}")
+    table = [{"part": "epoch (wall)", "seconds": wall, "share": "100.0%"}]
+    table += [{"part": name, "seconds": cost, "share": f"{cost / wall:.1%}"} for name, cost in rows]
+    harness.print_table(title, table)
     share = callback_total / wall
     verdict = "met" if share <= TARGET_SHARE else "MISSED"
-    print(
-        f"\nCallbacks: {callback_total:.2f} s = {share:.1%} of the epoch (target <= "
-        f"{TARGET_SHARE:.0%}: {verdict})."
+    summary = (
+        f"Callbacks: {callback_total:.2f} s = {share:.1%} of the epoch (target <= "
+        f"{TARGET_SHARE:.0%}: {verdict}). Input pipeline alone: {seconds:.2f} s ="
+        f" {seconds / wall:.1%} of the epoch (it runs ahead of the steps, so this is an upper"
+        " bound on their wait)."
     )
-    print(
-        f"Input pipeline alone: {seconds:.2f} s = {seconds / wall:.1%} of the epoch (it runs"
-        " ahead of the steps, so this is an upper bound on their wait)."
-    )
+    print(f"\n{summary}")
     starts = ", ".join(f"{clock.before_first_step[e]:.2f}" for e in range(options.epochs))
     print(f"Epoch start to first step, epoch by epoch (s): {starts}")
+    harness.write_results(
+        "epoch_profile",
+        table,
+        notes=f"{title} {summary}",
+        extra={"settings": vars(options), "epoch_starts_seconds": starts},
+    )
     return 0
 
 

@@ -25,9 +25,8 @@ a smoke run); prints a Markdown table and writes `benchmarks/results/generation.
 """
 
 import argparse
-import json
 import pathlib
-import platform
+import sys
 import time
 
 import keras
@@ -40,7 +39,10 @@ from keras_vae.evaluation import Judge
 from keras_vae.latent import LatentPools
 from keras_vae.samplers import GaussianMixtureSampler, PoolSampler, PriorSampler
 
-RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+
+import harness  # noqa: E402
+
 NUM_CLASSES = 10
 
 
@@ -139,19 +141,26 @@ def percent(value):
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
+def table_rows(results) -> list:
+    """One row per latent size and source of draws."""
+    return [
+        {
+            "latent": result["latent_dim"],
+            "draws": r["draws"],
+            "recognisable": percent(r["recognisable"]),
+            "rarest digit": percent(r["rarest_class_share"]),
+            "entropy (nats)": f"{r['class_entropy'] + 0.0:.2f}",
+            "Frechet": f"{r['frechet']:.1f}",
+            "floor": f"{r['frechet_floor']:.1f}",
+            "requested digit": percent(r["agreement"]),
+        }
+        for result in results["latent_sizes"]
+        for r in result["rows"]
+    ]
+
+
 def print_table(results):
-    print(
-        "\n| latent | draws | recognisable | rarest digit | entropy (nats) | Frechet | floor"
-        " | requested digit |"
-    )
-    print("|---:|---|---:|---:|---:|---:|---:|---:|")
-    for result in results["latent_sizes"]:
-        for r in result["rows"]:
-            print(
-                f"| {result['latent_dim']} | {r['draws']} | {percent(r['recognisable'])}"
-                f" | {percent(r['rarest_class_share'])} | {r['class_entropy'] + 0.0:.2f}"
-                f" | {r['frechet']:.1f} | {r['frechet_floor']:.1f} | {percent(r['agreement'])} |"
-            )
+    harness.print_table("Generation: what the judge reads in the draws", table_rows(results))
 
 
 def main(argv=None) -> int:
@@ -184,7 +193,7 @@ def main(argv=None) -> int:
     print(f"judge accuracy on the {len(test_images)} held-out digits: {judge.accuracy:.3f}")
     results = {
         "settings": vars(args),
-        "machine": platform.processor() or platform.machine(),
+        "machine": harness.machine(),
         "judge_accuracy": judge.accuracy,
         "latent_sizes": [],
     }
@@ -198,8 +207,18 @@ def main(argv=None) -> int:
         print(f"latent {latent_dim}: {time.perf_counter() - start:.0f} s", flush=True)
         print_table({"latent_sizes": results["latent_sizes"][-1:]})
     print_table(results)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "generation.json").write_text(json.dumps(results, indent=2))
+    harness.write_results(
+        "generation",
+        [
+            {"latent_dim": r["latent_dim"], **row}
+            for r in results["latent_sizes"]
+            for row in r["rows"]
+        ],
+        notes=f"{args.draws} draws per source, read by the judge (accuracy"
+        f" {judge.accuracy:.3f} on the held-out digits); {args.epochs} epochs.",
+        extra={key: results[key] for key in ("settings", "machine", "judge_accuracy")}
+        | {"latent_sizes": results["latent_sizes"]},
+    )
     return 0
 
 

@@ -19,11 +19,9 @@ cores); prints a Markdown table and writes `benchmarks/results/learned_prior.jso
 """
 
 import argparse
-import json
-import pathlib
-import platform
 import time
 
+import harness
 import keras
 from sample_judge import sample_digits_and_judge
 
@@ -31,8 +29,6 @@ import keras_vae
 from keras_vae import data as vae_data
 from keras_vae import evaluation
 from keras_vae.callbacks import KLWarmup
-
-RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def configuration(text: str) -> tuple[str, int, float]:
@@ -99,7 +95,7 @@ def posterior_recognisable(vae, judge, images, seed) -> float:
     return judge.report(vae.decode(codes), real=images).recognisable
 
 
-def main(argv=None) -> int:
+def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--configurations", type=configuration, nargs="+", default=["0", "20:1", "20:20"]
@@ -121,46 +117,65 @@ def main(argv=None) -> int:
     args.configurations = [
         configuration(c) if isinstance(c, str) else c for c in args.configurations
     ]
+    return args
 
+
+def measure(kind, components, multiplier, source, test_images, judge, args) -> list:
+    """Trains one configuration; one row per temperature of its prior's draws."""
+    vae, seconds = train(kind, components, multiplier, source, args)
+    elbo = evaluation.elbo(vae, test_images, seed=args.seed, num_samples=10)
+    name = prior_name(kind, components, multiplier)
+    if args.refit_prior and components and kind != "vamp":
+        name += ", refit"
+    posterior = posterior_recognisable(vae, judge, test_images, args.seed)
+    rows = []
+    for temperature in (1.0, 0.8):
+        draws = vae.sample(args.draws, seed=args.seed + 1, sampler=vae.prior_sampler(temperature))
+        report = judge.report(draws, real=test_images)
+        rows.append({
+            "prior": name, "temperature": temperature, "train_seconds": seconds,
+            "recognisable": report.recognisable, "rarest": report.rarest_class_share,
+            "frechet": report.frechet, "floor": report.frechet_floor,
+            "negative_elbo": float(elbo["loss"].mean()),
+            "posterior_recognisable": posterior,
+        })  # fmt: skip
+        print(rows[-1], flush=True)
+    return rows
+
+
+def table_rows(rows) -> list:
+    return [
+        {
+            "VAE prior": r["prior"],
+            "T": r["temperature"],
+            "recognisable": f"{r['recognisable']:.1%}",
+            "rarest digit": f"{r['rarest']:.1%}",
+            "Frechet": f"{r['frechet']:.1f}",
+            "floor": f"{r['floor']:.1f}",
+            "test -ELBO": f"{r['negative_elbo']:.1f}",
+            "posterior draws recognisable": f"{r['posterior_recognisable']:.1%}",
+        }
+        for r in rows
+    ]
+
+
+def main(argv=None) -> int:
+    args = parse(argv)
     source = vae_data.resolve_data_source("sample")
     digits = sample_digits_and_judge(args.seed)
     test_images, judge = digits.test_images, digits.judge
     print(f"judge accuracy on the {len(test_images)} held-out digits: {judge.accuracy:.3f}")
     rows = []
     for kind, components, multiplier in args.configurations:
-        vae, seconds = train(kind, components, multiplier, source, args)
-        elbo = evaluation.elbo(vae, test_images, seed=args.seed, num_samples=10)
-        name = prior_name(kind, components, multiplier)
-        if args.refit_prior and components and kind != "vamp":
-            name += ", refit"
-        posterior = posterior_recognisable(vae, judge, test_images, args.seed)
-        for temperature in (1.0, 0.8):
-            draws = vae.sample(
-                args.draws, seed=args.seed + 1, sampler=vae.prior_sampler(temperature)
-            )
-            report = judge.report(draws, real=test_images)
-            rows.append({
-                "prior": name, "temperature": temperature, "train_seconds": seconds,
-                "recognisable": report.recognisable, "rarest": report.rarest_class_share,
-                "frechet": report.frechet, "floor": report.frechet_floor,
-                "negative_elbo": float(elbo["loss"].mean()),
-                "posterior_recognisable": posterior,
-            })  # fmt: skip
-            print(rows[-1], flush=True)
-    print(
-        "\n| VAE prior | T | recognisable | rarest digit | Frechet | floor | test -ELBO"
-        " | posterior draws recognisable |"
+        rows += measure(kind, components, multiplier, source, test_images, judge, args)
+    harness.print_table("What a learned prior does to the VAE's own draws", table_rows(rows))
+    harness.write_results(
+        "learned_prior",
+        rows,
+        notes=f"{args.draws} prior draws per row, read by the judge (accuracy"
+        f" {judge.accuracy:.3f}); {args.epochs} epochs, latent {args.latent_dim}.",
+        extra={"settings": vars(args), "machine": harness.machine()},
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['prior']} | {r['temperature']} | {r['recognisable']:.1%} | {r['rarest']:.1%}"
-            f" | {r['frechet']:.1f} | {r['floor']:.1f} | {r['negative_elbo']:.1f}"
-            f" | {r['posterior_recognisable']:.1%} |"
-        )
-    RESULTS.mkdir(exist_ok=True)
-    results = {"settings": {**vars(args)}, "machine": platform.machine(), "rows": rows}
-    (RESULTS / "learned_prior.json").write_text(json.dumps(results, indent=2, default=str))
     return 0
 
 

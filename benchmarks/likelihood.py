@@ -14,13 +14,11 @@ the reference is scored through its own networks (its sigmoid probabilities turn
 logits after the same clipping its loss used). Same epochs, batch size, seed and data for all.
 
 Run: `python benchmarks/likelihood.py` (or `benchmarks/run.py`); prints a table and writes
-`benchmarks/results/likelihood.json`.
+`benchmarks/results/likelihood.json` (`harness.write_results`).
 """
 
 import argparse
-import json
 import pathlib
-import platform
 import sys
 import time
 
@@ -39,9 +37,9 @@ from keras_vae.models.recommended import (
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import harness  # noqa: E402
 from reference_vae import ReferenceVAE, as_package_networks  # noqa: E402
 
-RESULTS = HERE / "results"
 SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
 # "recommended": `recommended_vae()` as it is (with its learned prior); "recommended N(0, I)":
 # the same networks with the standard normal prior (`prior_components=0`); "recommended
@@ -154,94 +152,97 @@ def run(
     x_train, _ = data.load_mnist_sample(binarize="static", seed=seed)
     if binarization == "dynamic":
         x_train, _ = data.load_mnist_sample(binarize=None)
+    settings = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "train_images": int(len(x_train)),
+        "train_binarization": binarization,
+        "test_images": int(len(x_test)),
+        "num_samples": num_samples,
+        "seed": seed,
+        "ema_momentum": ema_momentum,
+    }
     rows = []
     for latent_dim in latent_dims:
         for name in models:
-            fitted, scored = build(name, latent_dim, seed, ema_momentum)
-            start = time.perf_counter()
-            history = fitted.fit(
-                training_input(x_train, binarization, batch_size, seed),
-                epochs=epochs,
-                batch_size=batch_size if binarization == "static" else None,
-                verbose=0,
-            )
-            if name == "recommended refit":
-                scored.refit_prior(x_train, seed=seed)
-            train_s = time.perf_counter() - start
-            start = time.perf_counter()
-            log_px = evaluation.log_likelihood(
-                scored, x_test, num_samples=num_samples, batch_size=100, seed=seed, verbose=0
-            )
-            negative_elbo = evaluation.elbo(scored, x_test, seed=seed)["loss"]
-            rows.append(
-                {
-                    "model": name,
-                    "latent_dim": latent_dim,
-                    "test_nll": float(-log_px.mean()),
-                    "test_nll_sem": float(log_px.std(ddof=1) / np.sqrt(len(log_px))),
-                    "test_negative_elbo": float(negative_elbo.mean()),
-                    "final_train_loss": float(history.history["loss"][-1]),
-                    "parameters": int(scored.count_params()),
-                    "train_seconds": train_s,
-                    "eval_seconds": time.perf_counter() - start,
-                }
-            )
+            rows.append(train_and_score(name, latent_dim, x_train, x_test, settings))
             print(
                 f"  {name:<12} latent {latent_dim:>2}: NLL {rows[-1]['test_nll']:.2f}", flush=True
             )
-    for row in rows:
-        reference = (
-            next(
-                r["test_nll"]
-                for r in rows
-                if r["model"] == "reference" and r["latent_dim"] == row["latent_dim"]
-            )
-            if "reference" in models
-            else None
-        )
-        row["nll_vs_reference"] = (
-            None if reference is None else (reference - row["test_nll"]) / reference
-        )
+    add_gain_over_reference(rows)
     return {
         "benchmark": "likelihood",
-        "settings": {
-            "epochs": epochs,
-            "batch_size": batch_size,
-            "train_images": int(len(x_train)),
-            "train_binarization": binarization,
-            "test_images": int(len(x_test)),
-            "num_samples": num_samples,
-            "seed": seed,
-            "ema_momentum": ema_momentum,
-        },
+        "settings": settings,
         "full_mnist_tfds": full_mnist_status(),
-        "machine": machine(),
+        "machine": harness.machine(),
         "rows": rows,
     }
 
 
-def machine() -> str:
-    import os
-
-    return (
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, TF {tf.__version__}"
+def train_and_score(name, latent_dim, x_train, x_test, settings) -> dict:
+    """Trains one entry of MODELS and scores it on the test images: one row of the table."""
+    seed, batch_size, binarization = (
+        settings["seed"],
+        settings["batch_size"],
+        settings["train_binarization"],
     )
+    fitted, scored = build(name, latent_dim, seed, settings["ema_momentum"])
+    start = time.perf_counter()
+    history = fitted.fit(
+        training_input(x_train, binarization, batch_size, seed),
+        epochs=settings["epochs"],
+        batch_size=batch_size if binarization == "static" else None,
+        verbose=0,
+    )
+    if name == "recommended refit":
+        scored.refit_prior(x_train, seed=seed)
+    train_s = time.perf_counter() - start
+    start = time.perf_counter()
+    log_px = evaluation.log_likelihood(
+        scored, x_test, num_samples=settings["num_samples"], batch_size=100, seed=seed, verbose=0
+    )
+    negative_elbo = evaluation.elbo(scored, x_test, seed=seed)["loss"]
+    return {
+        "model": name,
+        "latent_dim": latent_dim,
+        "test_nll": float(-log_px.mean()),
+        "test_nll_sem": float(log_px.std(ddof=1) / np.sqrt(len(log_px))),
+        "test_negative_elbo": float(negative_elbo.mean()),
+        "final_train_loss": float(history.history["loss"][-1]),
+        "parameters": int(scored.count_params()),
+        "train_seconds": train_s,
+        "eval_seconds": time.perf_counter() - start,
+    }
 
 
-def table(result: dict) -> str:
-    lines = [
-        "| model | latent | test NLL (nats) | -ELBO | vs reference | params | train s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+def add_gain_over_reference(rows: list) -> None:
+    """Sets each row's `nll_vs_reference`: how much lower its NLL is than the reference's at
+    the same latent size, as a fraction (None where the reference was not run)."""
+    reference = {r["latent_dim"]: r["test_nll"] for r in rows if r["model"] == "reference"}
+    for row in rows:
+        nll = reference.get(row["latent_dim"])
+        row["nll_vs_reference"] = None if nll is None else (nll - row["test_nll"]) / nll
+
+
+def table_rows(result: dict) -> list:
+    """The printed table: one row per model and latent size."""
+    shown = []
     for row in result["rows"]:
         gain = row["nll_vs_reference"]
-        lines.append(
-            f"| {row['model']} | {row['latent_dim']} | {row['test_nll']:.2f} ± "
-            f"{row['test_nll_sem']:.2f} | {row['test_negative_elbo']:.2f} | "
-            f"{'' if gain is None or row['model'] == 'reference' else f'{100 * gain:.1f}% lower'}"
-            f" | {row['parameters']:,} | {row['train_seconds']:.0f} |"
+        shown.append(
+            {
+                "model": row["model"],
+                "latent": row["latent_dim"],
+                "test NLL (nats)": f"{row['test_nll']:.2f} ± {row['test_nll_sem']:.2f}",
+                "-ELBO": row["test_negative_elbo"],
+                "vs reference": ""
+                if gain is None or row["model"] == "reference"
+                else f"{100 * gain:.1f}% lower",
+                "params": row["parameters"],
+                "train s": round(row["train_seconds"]),
+            }
         )
-    return "\n".join(lines)
+    return shown
 
 
 def main(argv=None) -> dict | None:
@@ -275,15 +276,19 @@ def main(argv=None) -> dict | None:
     if result is None:
         return None
     s = result["settings"]
-    print(
-        f"\nLikelihood: {s['train_images']} training digits ({s['train_binarization']}"
+    title = (
+        f"Likelihood: {s['train_images']} training digits ({s['train_binarization']}"
         f" binarization), {s['epochs']} epochs, batch {s['batch_size']}; IWAE K ="
         f" {s['num_samples']} on the first {s['test_images']} MNIST test images."
     )
-    print(table(result))
+    harness.print_table(title, table_rows(result))
     print(f"Full MNIST through TFDS: {result['full_mnist_tfds']}")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "likelihood.json").write_text(json.dumps(result, indent=2))
+    harness.write_results(
+        "likelihood",
+        result["rows"],
+        notes=title,
+        extra={key: result[key] for key in ("settings", "full_mnist_tfds", "machine")},
+    )
     return result
 
 

@@ -14,11 +14,13 @@ smoother than real ones, so they sit closer to everything: the fair floor for dr
 mixture that memorises draws much closer to the training digits than the reconstructions.
 
 Run: `python benchmarks/mixture_components.py --model runs/mnist_vae/<time>/model.keras`
-(about two minutes on two CPU cores); prints a Markdown table.
+(about two minutes on two CPU cores); prints a Markdown table and writes
+`benchmarks/results/mixture_components.json` (`harness.write_results`).
 """
 
 import argparse
 
+import harness
 import numpy as np
 from sample_judge import sample_digits_and_judge
 
@@ -48,20 +50,29 @@ def main(argv=None) -> int:
         f"distance to the nearest training digit (pixels in [0, 1]): held-out digits {floor:.2f},"
         f" their reconstructions {decoded_floor:.2f}"
     )
-    print(
-        "\n| mixture | recognisable | rarest digit | Frechet distance (floor)"
-        " | distance to nearest training digit |"
-    )
-    print("|---:|---:|---:|---:|---:|")
+    table = []
     for components in args.components:
         sampler = GaussianMixtureSampler.fit(model, train, n_components=components, seed=args.seed)
         images = np.asarray(model.sample(args.draws, seed=args.seed + 1, sampler=sampler))
         report = judge.report(images, real=test)
         nearest = evaluation.nearest_neighbour_distances(images[:NEAREST_SAMPLE], train)
-        print(
-            f"| {components} | {report.recognisable:.1%} | {report.rarest_class_share:.1%}"
-            f" | {report.frechet:.1f} ({report.frechet_floor:.1f}) | {nearest.mean():.2f} |"
+        table.append(
+            {
+                "mixture": components,
+                "recognisable": f"{report.recognisable:.1%}",
+                "rarest digit": f"{report.rarest_class_share:.1%}",
+                "Frechet distance (floor)": f"{report.frechet:.1f} ({report.frechet_floor:.1f})",
+                "distance to nearest training digit": float(nearest.mean()),
+            }
         )
+    harness.print_table("Mixture size against recognisable and copied digits", table)
+    harness.write_results(
+        "mixture_components",
+        table,
+        notes=f"{args.model}; distance to the nearest training digit of held-out digits"
+        f" {floor:.2f}, of their reconstructions {decoded_floor:.2f}.",
+        extra={"settings": vars(args), "judge_accuracy": judge.accuracy},
+    )
     return 0
 
 

@@ -10,11 +10,13 @@ how often the judge (`keras_vae.evaluation.Judge`, trained on the labelled train
 recognises 1,000 decoded draws from it (probability > 0.9), with the rarest digit's share.
 
 Run: `python benchmarks/prior_fit.py --model runs/mnist_vae/<time>/model.keras` (about a
-minute on two CPU cores); prints a Markdown table.
+minute on two CPU cores); prints a Markdown table and writes
+`benchmarks/results/prior_fit.json` (`harness.write_results`).
 """
 
 import argparse
 
+import harness
 import keras
 from sample_judge import sample_digits_and_judge
 from sklearn.mixture import GaussianMixture
@@ -50,13 +52,23 @@ def main(argv=None) -> int:
             name = f"{covariance} mixture fitted to the {fitted_to}"
             rows.append((name, mixture.score(draws), report))
     print(f"\njudge accuracy on the {len(test_images)} held-out digits: {judge.accuracy:.3f}")
-    print("\n| prior | mean log p(posterior draws) | recognisable | rarest digit |")
-    print("|---|---:|---:|---:|")
-    for name, log_density, report in rows:
-        print(
-            f"| {name} | {log_density:.2f} | {report.recognisable:.1%}"
-            f" | {report.rarest_class_share:.1%} |"
-        )
+    table = [
+        {
+            "prior": name,
+            "mean log p(posterior draws)": float(log_density),
+            "recognisable": f"{report.recognisable:.1%}",
+            "rarest digit": f"{report.rarest_class_share:.1%}",
+        }
+        for name, log_density, report in rows
+    ]
+    harness.print_table("The prior against mixtures fitted after training", table)
+    harness.write_results(
+        "prior_fit",
+        table,
+        notes=f"{args.model}; {args.draws} decoded draws per prior, read by the judge"
+        f" (accuracy {judge.accuracy:.3f}).",
+        extra={"settings": vars(args)},
+    )
     return 0
 
 

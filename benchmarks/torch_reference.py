@@ -1,4 +1,4 @@
-"""Benchmark-only PyTorch mirror of the package's default `VAE`, for the race in `speed.py`.
+"""Benchmark-only PyTorch mirror of the package's default `VAE`, for `torch_race.py`.
 
 Layer for layer the default `keras_vae.Encoder` and `keras_vae.Decoder` (conv architecture,
 `conv_filters` (32, 64) / (64, 32), one dense layer of 256 units, relu, nearest-neighbour

@@ -78,6 +78,8 @@ def image_size(text: str) -> tuple[int, int]:
     return sides
 
 
+# Over our 60-line habit on purpose: a flat list of `add_argument` calls, one per option,
+# read as the command's reference; split, the options would scatter over helpers.
 def add_data_arguments(
     parser: argparse.ArgumentParser, default_dataset: str = "auto", images: bool = False
 ) -> None:

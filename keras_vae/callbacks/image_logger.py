@@ -194,30 +194,9 @@ class VAEImageLogger(keras.callbacks.Callback):
         encoded = model.encode_tensors(tf.constant(self.validation_images), condition)
         probabilistic = isinstance(encoded, tuple | list)
         codes = keras.ops.convert_to_numpy(encoded[0] if probabilistic else encoded)
-        shown = self.validation_images[:n]
-        reconstructions = self._decode(codes[:n], self._condition_of(n))
-        # Originals and reconstructions in alternating rows: each digit sits above its copy.
-        rows = []
-        for start in range(0, n, columns):
-            rows += [shown[start : start + columns], reconstructions[start : start + columns]]
-        paired = np.concatenate([_pad_row(row, columns) for row in rows])
-        latents = self._prior_latents
-        if getattr(getattr(model, "prior", None), "is_learned", False):
-            # A learned prior moves while training: the same seeded draw from where it is now
-            # (for a conditional model, from the prior of each sample's label).
-            labels = {"labels": self._condition_of(n)} if model.is_conditional else {}
-            latents = model.prior_latents(len(latents), seed=self.seed, **labels)
-        samples = self._decode(latents, self._condition_of(n))
-        dims = min(self.traversal_dims, model.latent_dim)
-        centre, scale = traversal_centre_and_scale(codes, probabilistic)
-        offsets = np.linspace(-TRAVERSAL_EXTENT, TRAVERSAL_EXTENT, self.traversal_steps)
-        path = np.concatenate(
-            [latent.traverse(centre, d, centre[d] + offsets * scale[d]) for d in range(dims)]
-        )
-        condition = self._condition_of(1)
-        if condition is not None:
-            condition = np.repeat(condition, len(path), axis=0)
-        traversal = self._decode(path, condition)
+        paired = self._reconstruction_rows(codes, columns)
+        samples = self._decode(self._current_prior_latents(), self._condition_of(n))
+        traversal = self._traversal(codes, probabilistic)
         around = "the prior mean (0)" if probabilistic else "the mean of the validation codes"
         unit = "prior standard deviations" if probabilistic else "standard deviations of the codes"
         with self.writer.as_default(step=epoch):
@@ -250,6 +229,41 @@ class VAEImageLogger(keras.callbacks.Callback):
                 )
         self.writer.flush()
         self._last_written = epoch
+
+    def _reconstruction_rows(self, codes, columns) -> np.ndarray:
+        """Originals and reconstructions in alternating rows: each digit sits above its copy."""
+        n = self.num_samples
+        shown = self.validation_images[:n]
+        reconstructions = self._decode(codes[:n], self._condition_of(n))
+        rows = []
+        for start in range(0, n, columns):
+            rows += [shown[start : start + columns], reconstructions[start : start + columns]]
+        return np.concatenate([_pad_row(row, columns) for row in rows])
+
+    def _current_prior_latents(self) -> np.ndarray:
+        latents = self._prior_latents
+        model = self.model
+        if getattr(getattr(model, "prior", None), "is_learned", False):
+            # A learned prior moves while training: the same seeded draw from where it is now
+            # (for a conditional model, from the prior of each sample's label).
+            labels = (
+                {"labels": self._condition_of(self.num_samples)} if model.is_conditional else {}
+            )
+            latents = model.prior_latents(len(latents), seed=self.seed, **labels)
+        return latents
+
+    def _traversal(self, codes, probabilistic) -> np.ndarray:
+        """One row per latent dimension (up to `traversal_dims`), moved around the centre."""
+        dims = min(self.traversal_dims, self.model.latent_dim)
+        centre, scale = traversal_centre_and_scale(codes, probabilistic)
+        offsets = np.linspace(-TRAVERSAL_EXTENT, TRAVERSAL_EXTENT, self.traversal_steps)
+        path = np.concatenate(
+            [latent.traverse(centre, d, centre[d] + offsets * scale[d]) for d in range(dims)]
+        )
+        condition = self._condition_of(1)
+        if condition is not None:
+            condition = np.repeat(condition, len(path), axis=0)
+        return self._decode(path, condition)
 
     def _write_kl(self, encoded) -> None:
         z_mean, z_log_var = (keras.ops.convert_to_numpy(part) for part in encoded)

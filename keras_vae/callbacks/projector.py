@@ -38,6 +38,8 @@ def _padded(codes: np.ndarray) -> np.ndarray:
     return np.concatenate([codes, np.zeros((len(codes), missing), codes.dtype)], axis=1)
 
 
+# Over our 60-line habit only by its docstring, the public reference of every argument;
+# the code itself is short.
 def write_embedding_projector(
     log_dir,
     codes,
@@ -89,6 +91,29 @@ def write_embedding_projector(
     """
     from tensorboard.plugins import projector
 
+    codes = _checked_codes(codes, labels, images, label_name)
+    log_dir = pathlib.Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    written = {}
+    config = projector.ProjectorConfig()
+    embedding = config.embeddings.add()
+    # The name under which tf.train.Checkpoint stores the variable attribute `embedding`.
+    embedding.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
+    if labels is not None:
+        written["metadata"] = _write_metadata(log_dir, name, labels, label_name, embedding)
+    if images is not None:
+        written["sprite"] = _write_sprite(log_dir, name, images, embedding)
+    checkpoint = tf.train.Checkpoint(embedding=tf.Variable(_padded(codes), name=name))
+    written["checkpoint"] = checkpoint.save(str(log_dir / f"{name}.ckpt"))
+    projector.visualize_embeddings(str(log_dir), config)
+    written["config"] = str(log_dir / "projector_config.pbtxt")
+    _write_run_summary(log_dir, name, codes, label_name if labels is not None else None)
+    written["events"] = str(log_dir)
+    return written
+
+
+def _checked_codes(codes, labels, images, label_name) -> np.ndarray:
+    """`codes` as float32 `(n, latent_dim)`, after checking every argument against them."""
     codes = np.asarray(codes, np.float32)
     if codes.ndim != 2 or len(codes) == 0:
         raise ValueError(
@@ -106,35 +131,34 @@ def write_embedding_projector(
             "write_embedding_projector() expects `label_name` as a non-empty str without"
             f" tabs; got {label_name!r}."
         )
-    log_dir = pathlib.Path(log_dir)
-    log_dir.mkdir(parents=True, exist_ok=True)
-    written = {}
-    config = projector.ProjectorConfig()
-    embedding = config.embeddings.add()
-    # The name under which tf.train.Checkpoint stores the variable attribute `embedding`.
-    embedding.tensor_name = "embedding/.ATTRIBUTES/VARIABLE_VALUE"
-    if labels is not None:
-        metadata = log_dir / f"{name}_metadata.tsv"
-        # Two columns need a header line; the header names the "Color by" entry.
-        rows = (f"{label}\t{index}\n" for index, label in enumerate(np.asarray(labels).tolist()))
-        metadata.write_text(f"{label_name}\tindex\n" + "".join(rows))
-        embedding.metadata_path = metadata.name
-        written["metadata"] = str(metadata)
-    if images is not None:
-        images = np.asarray(images, np.float32)
-        if images.ndim == 3:
-            images = images[..., None]
-        sprite = log_dir / f"{name}_sprite.png"
-        tf.io.write_file(str(sprite), tf.io.encode_png(sprite_image(images)))
-        embedding.sprite.image_path = sprite.name
-        embedding.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])
-        written["sprite"] = str(sprite)
-    checkpoint = tf.train.Checkpoint(embedding=tf.Variable(_padded(codes), name=name))
-    written["checkpoint"] = checkpoint.save(str(log_dir / f"{name}.ckpt"))
-    projector.visualize_embeddings(str(log_dir), config)
-    written["config"] = str(log_dir / "projector_config.pbtxt")
+    return codes
+
+
+def _write_metadata(log_dir, name, labels, label_name, embedding) -> str:
+    metadata = log_dir / f"{name}_metadata.tsv"
+    # Two columns need a header line; the header names the "Color by" entry.
+    rows = (f"{label}\t{index}\n" for index, label in enumerate(np.asarray(labels).tolist()))
+    metadata.write_text(f"{label_name}\tindex\n" + "".join(rows))
+    embedding.metadata_path = metadata.name
+    return str(metadata)
+
+
+def _write_sprite(log_dir, name, images, embedding) -> str:
+    images = np.asarray(images, np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    sprite = log_dir / f"{name}_sprite.png"
+    tf.io.write_file(str(sprite), tf.io.encode_png(sprite_image(images)))
+    embedding.sprite.image_path = sprite.name
+    embedding.sprite.single_image_dim.extend([images.shape[2], images.shape[1]])
+    return str(sprite)
+
+
+def _write_run_summary(log_dir, name, codes, label_name) -> None:
+    """The one-line text summary that makes `log_dir` a run TensorBoard lists (the projector
+    looks only in runs), saying what the codes are."""
     padded = f", padded to {PROJECTOR_DIMENSIONS}" if codes.shape[1] < PROJECTOR_DIMENSIONS else ""
-    colour = f' "Color by: {label_name}" colours them by class.' if labels is not None else ""
+    colour = f' "Color by: {label_name}" colours them by class.' if label_name else ""
     writer = tf.summary.create_file_writer(str(log_dir))
     with writer.as_default(step=0):
         tf.summary.text(
@@ -143,5 +167,3 @@ def write_embedding_projector(
             f" PROJECTOR tab and pick this run.{colour}",
         )
     writer.close()
-    written["events"] = str(log_dir)
-    return written

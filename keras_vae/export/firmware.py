@@ -386,20 +386,35 @@ def build(
             " export a decoder with supported layers, or use a newer TFLM"
         )
     out = pathlib.Path(out)
-    source = out / "src"
-    source.mkdir(parents=True, exist_ok=True)
-    for name in ("decoder_int8_data.cc", "decoder_int8_data.h"):
-        shutil.copyfile(pathlib.Path(c_array_dir) / name, source / name)
-    (source / "decoder_mixture_table.h").write_text(
-        mixture_table(table, content, input_quantization, resolver_lines)
+    source = _stage_sources(
+        out / "src",
+        c_array_dir,
+        lambda: mixture_table(table, content, input_quantization, resolver_lines),
     )
-    shutil.copyfile(SOURCE, source / "main.cc")
     cache = pathlib.Path(cache or "build/tflm").resolve()
     lib = library(tflm_dir, kernels, cache)
     flags = _flags(tflm_dir, kernels, cache / kernels)
-    cpu = [f for f in flags["CXXFLAGS"] if f.startswith(("-mcpu", "-mthumb", "-mfloat", "-mfpu"))]
     objects = out / "obj" / kernels
     objects.mkdir(parents=True, exist_ok=True)
+    _compile_objects(tflm_dir, flags, source, objects, arena_bytes)
+    elf = out / f"decoder_{kernels}.elf"
+    _link(tflm_dir, flags, objects, lib, elf)
+    return {"elf": str(elf), **elf_size(elf)}
+
+
+def _stage_sources(source: pathlib.Path, c_array_dir, table_header) -> pathlib.Path:
+    """Gathers the firmware's sources in `source`: the model's C array, the mixture table
+    (`table_header()`, the header's text) and `firmware_main.cc` as `main.cc`."""
+    source.mkdir(parents=True, exist_ok=True)
+    for name in ("decoder_int8_data.cc", "decoder_int8_data.h"):
+        shutil.copyfile(pathlib.Path(c_array_dir) / name, source / name)
+    (source / "decoder_mixture_table.h").write_text(table_header())
+    shutil.copyfile(SOURCE, source / "main.cc")
+    return source
+
+
+def _compile_objects(tflm_dir, flags, source, objects, arena_bytes) -> None:
+    """Compiles `main.cc`, the model's C array and the board's startup file into `objects`."""
     defines = [] if arena_bytes is None else [f"-DKERAS_VAE_ARENA_BYTES={int(arena_bytes)}"]
     compile_cxx = ["arm-none-eabi-g++", *flags["CXXFLAGS"], "-ffp-contract=off", *defines]
     compile_cxx += [*flags["INCLUDES"], f"-I{source}"]
@@ -419,7 +434,11 @@ def build(
         ],
         "compiling the board's startup file",
     )
-    elf = out / f"decoder_{kernels}.elf"
+
+
+def _link(tflm_dir, flags, objects, lib, elf) -> None:
+    """Links the objects and the TFLM library `lib` into `elf` for the board."""
+    cpu = [f for f in flags["CXXFLAGS"] if f.startswith(("-mcpu", "-mthumb", "-mfloat", "-mfpu"))]
     _command(
         [
             "arm-none-eabi-g++",
@@ -439,7 +458,6 @@ def build(
         ],
         "linking the firmware",
     )
-    return {"elf": str(elf), **elf_size(elf)}
 
 
 def elf_size(elf) -> dict:
@@ -564,6 +582,50 @@ def _build_and_start(arguments, where, arena_bytes, measured, shape) -> tuple:
     )
 
 
+def _export_int8(model, folder, num_verification_samples, seed):
+    """The int8 decoder with its C array and the Python TFLM check (arena, op resolver)."""
+    from keras_vae.export import export_decoder
+
+    return export_decoder(
+        model,
+        folder,
+        formats=("int8",),
+        c_array=True,
+        micro=True,
+        overwrite=True,
+        verbose=0,
+        num_verification_samples=num_verification_samples,
+        num_calibration_samples=max(num_verification_samples, 100),
+        latency_repeats=5,
+        seed=seed,
+    )
+
+
+def _result(model, kernels, content, table, shape, sizes, first, micro) -> dict:
+    """`firmware.json` before the instruction count: the build, the arena and the model."""
+    return {
+        "kernels": kernels,
+        "board": f"QEMU {BOARD} (Cortex-M4 with FPU, hard float)",
+        "model_bytes": len(content),
+        "model_hash": f"{model_hash(content):08x}",
+        "arena_bytes": first["arena_bytes"],
+        "arena_bytes_used": first["arena_used"],
+        "python_tflm_arena_bytes": micro["arena_bytes"],
+        **{k: v for k, v in sizes.items() if k != "elf"},
+        "elf": pathlib.Path(sizes["elf"]).name,
+        "latent_dim": int(model.latent_dim),
+        "components": table["names"],
+        "image_shape": list(shape),
+        "instructions_per_image": None,
+        "clock_hz": CLOCK_HZ,
+        "ms_per_image": None,
+        "clock_assumption": (
+            f"{CLOCK_HZ / 1e6:g} MHz at one instruction per cycle (QEMU counts instructions,"
+            " not cycles; a real Cortex-M4 needs more cycles than instructions)"
+        ),
+    }
+
+
 def make_firmware(
     model,
     mixture,
@@ -584,7 +646,6 @@ def make_firmware(
     """
     import json
 
-    from keras_vae.export import export_decoder
     from keras_vae.export.report import firmware_lines
 
     check_toolchain()
@@ -592,19 +653,7 @@ def make_firmware(
     out = pathlib.Path(out)
     out.mkdir(parents=True, exist_ok=True)
     table = mixture_arrays(mixture, int(model.latent_dim))
-    report = export_decoder(
-        model,
-        out / "export",
-        formats=("int8",),
-        c_array=True,
-        micro=True,
-        overwrite=True,
-        verbose=0,
-        num_verification_samples=num_verification_samples,
-        num_calibration_samples=max(num_verification_samples, 100),
-        latency_repeats=5,
-        seed=seed,
-    )
+    report = _export_int8(model, out / "export", num_verification_samples, seed)
     variant = report.variants["int8_batch1"]
     content = (out / "export" / pathlib.Path(variant.path).name).read_bytes()
     quantization = next(v for k, v in variant.quantization.items() if k.startswith("input"))
@@ -613,27 +662,7 @@ def make_firmware(
     sizes, first = _build_and_start(
         arguments, (tflm_dir, out, kernels, cache), arena_bytes, variant.micro["arena_bytes"], shape
     )
-    result = {
-        "kernels": kernels,
-        "board": f"QEMU {BOARD} (Cortex-M4 with FPU, hard float)",
-        "model_bytes": len(content),
-        "model_hash": f"{model_hash(content):08x}",
-        "arena_bytes": first["arena_bytes"],
-        "arena_bytes_used": first["arena_used"],
-        "python_tflm_arena_bytes": variant.micro["arena_bytes"],
-        **{k: v for k, v in sizes.items() if k != "elf"},
-        "elf": pathlib.Path(sizes["elf"]).name,
-        "latent_dim": int(model.latent_dim),
-        "components": table["names"],
-        "image_shape": list(shape),
-        "instructions_per_image": None,
-        "clock_hz": CLOCK_HZ,
-        "ms_per_image": None,
-        "clock_assumption": (
-            f"{CLOCK_HZ / 1e6:g} MHz at one instruction per cycle (QEMU counts instructions,"
-            " not cycles; a real Cortex-M4 needs more cycles than instructions)"
-        ),
-    }
+    result = _result(model, kernels, content, table, shape, sizes, first, variant.micro)
     if count:
         counts = count_instructions(sizes["elf"], plugin(tflm_dir, cache or "build/tflm"))
         per_image = int(round(float(np.mean(counts))))

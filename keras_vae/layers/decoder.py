@@ -4,16 +4,75 @@ import math
 
 import keras
 
-from keras_vae.layers.encoder import (
-    check_architecture_args,
-    check_depth,
-    padding_for,
-    resolve_conv_filters,
-)
+from keras_vae.layers.encoder import checked_network_shape, dense_layers, padding_for
 from keras_vae.layers.residual import ResidualBlock
 from keras_vae.layers.upsampling import NearestUpsampling
 
 UPSAMPLING = ("transpose", "resize")
+
+
+def _dense_output_layers(image_shape, dtype) -> list:
+    """The dense architecture's output: one `Dense` to every pixel, reshaped to the image."""
+    return [
+        keras.layers.Dense(math.prod(image_shape), name="logits_flat", dtype=dtype),
+        keras.layers.Reshape(image_shape, name="logits", dtype=dtype),
+    ]
+
+
+def _upsampling_layers(
+    image_shape, conv_filters, kernel_size, activation, upsampling, residual, dtype
+) -> list:
+    """The convolutional decoder after the dense layers: a projection to the smallest feature
+    map, one stride-2 upsampling block per entry of `conv_filters` (and a `ResidualBlock`),
+    the output convolution, and a crop where the image was generated at a larger size."""
+    height, width, channels = image_shape
+    factor = 2 ** len(conv_filters)
+    rows, columns = padding_for(image_shape, len(conv_filters))
+    base = ((height + rows) // factor, (width + columns) // factor, conv_filters[0])
+    layers = [
+        keras.layers.Dense(math.prod(base), activation=activation, name="project", dtype=dtype),
+        keras.layers.Reshape(base, name="feature_map", dtype=dtype),
+    ]
+    for i, filters in enumerate(conv_filters):
+        layers += _upsampling_block(i, filters, kernel_size, activation, upsampling, dtype)
+        if residual:
+            layers.append(
+                ResidualBlock(filters, kernel_size, activation, name=f"residual_{i}", dtype=dtype)
+            )
+    layers.append(
+        keras.layers.Conv2D(channels, kernel_size, padding="same", name="logits", dtype=dtype)
+    )
+    if rows or columns:
+        layers.append(keras.layers.Cropping2D(((0, rows), (0, columns)), name="crop", dtype=dtype))
+    return layers
+
+
+def _upsampling_block(index, filters, kernel_size, activation, upsampling, dtype) -> list:
+    """One doubling of the feature map: `Conv2DTranspose` (`deconv_<i>`) or nearest
+    upsampling and `Conv2D` (`upsample_<i>`, `conv_<i>`); the names are the weight paths."""
+    if upsampling == "transpose":
+        return [
+            keras.layers.Conv2DTranspose(
+                filters,
+                kernel_size,
+                strides=2,
+                padding="same",
+                activation=activation,
+                name=f"deconv_{index}",
+                dtype=dtype,
+            )
+        ]
+    return [
+        NearestUpsampling(2, name=f"upsample_{index}", dtype=dtype),
+        keras.layers.Conv2D(
+            filters,
+            kernel_size,
+            padding="same",
+            activation=activation,
+            name=f"conv_{index}",
+            dtype=dtype,
+        ),
+    ]
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")
@@ -53,9 +112,6 @@ class Decoder(keras.layers.Layer):
     ```
     """
 
-    # Longer than our 60-line habit on purpose: a Keras constructor reads as three blocks
-    # (check and keep the arguments, create the layers per architecture, keep the config),
-    # and splitting it would scatter the layers away from the arguments that shape them.
     def __init__(
         self,
         latent_dim=2,
@@ -70,96 +126,45 @@ class Decoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_architecture_args(
-            "Decoder", latent_dim, architecture, conv_filters, dense_units, output_shape
+        image_shape, conv_filters = checked_network_shape(
+            "Decoder",
+            latent_dim,
+            output_shape,
+            architecture,
+            conv_filters,
+            dense_units,
+            argument="output_shape",
+            reverse=True,
         )
         if upsampling not in UPSAMPLING:
             raise ValueError(f"Decoder expects `upsampling` in {UPSAMPLING}; got {upsampling!r}.")
+
+        # === Layers === (the wiring is `call`: the hidden layers in order)
+        dtype = self.dtype_policy
+        self.hidden_layers = dense_layers(dense_units, activation, dtype)
+        if architecture == "dense":
+            self.hidden_layers += _dense_output_layers(image_shape, dtype)
+        else:
+            self.hidden_layers += _upsampling_layers(
+                image_shape,
+                conv_filters,
+                int(kernel_size),
+                activation,
+                upsampling,
+                bool(residual),
+                dtype,
+            )
+
+        # === Config ===
         self.latent_dim = latent_dim
-        self.image_shape = tuple(int(d) for d in output_shape)
+        self.image_shape = image_shape
         self.architecture = architecture
-        self.conv_filters = resolve_conv_filters(
-            "Decoder", conv_filters, self.image_shape, architecture, reverse=True
-        )
-        if architecture == "conv":
-            check_depth("Decoder", self.conv_filters, self.image_shape, "output_shape")
+        self.conv_filters = conv_filters
         self.dense_units = tuple(int(u) for u in dense_units)
         self.kernel_size = int(kernel_size)
         self.activation = activation
         self.upsampling = upsampling
         self.residual = bool(residual)
-
-        self.hidden_layers = [
-            keras.layers.Dense(
-                units, activation=activation, name=f"dense_{i}", dtype=self.dtype_policy
-            )
-            for i, units in enumerate(self.dense_units)
-        ]
-        if architecture == "dense":
-            self.hidden_layers += [
-                keras.layers.Dense(
-                    math.prod(self.image_shape), name="logits_flat", dtype=self.dtype_policy
-                ),
-                keras.layers.Reshape(self.image_shape, name="logits", dtype=self.dtype_policy),
-            ]
-            return
-        height, width, channels = self.image_shape
-        factor = 2 ** len(self.conv_filters)
-        rows, columns = padding_for(self.image_shape, len(self.conv_filters))
-        height, width = height + rows, width + columns
-        base = (height // factor, width // factor, self.conv_filters[0])
-        self.hidden_layers += [
-            keras.layers.Dense(
-                math.prod(base), activation=activation, name="project", dtype=self.dtype_policy
-            ),
-            keras.layers.Reshape(base, name="feature_map", dtype=self.dtype_policy),
-        ]
-        for i, filters in enumerate(self.conv_filters):
-            if upsampling == "transpose":
-                self.hidden_layers.append(
-                    keras.layers.Conv2DTranspose(
-                        filters,
-                        self.kernel_size,
-                        strides=2,
-                        padding="same",
-                        activation=activation,
-                        name=f"deconv_{i}",
-                        dtype=self.dtype_policy,
-                    )
-                )
-            else:
-                self.hidden_layers += [
-                    NearestUpsampling(2, name=f"upsample_{i}", dtype=self.dtype_policy),
-                    keras.layers.Conv2D(
-                        filters,
-                        self.kernel_size,
-                        padding="same",
-                        activation=activation,
-                        name=f"conv_{i}",
-                        dtype=self.dtype_policy,
-                    ),
-                ]
-            if self.residual:
-                self.hidden_layers.append(
-                    ResidualBlock(
-                        filters,
-                        self.kernel_size,
-                        activation,
-                        name=f"residual_{i}",
-                        dtype=self.dtype_policy,
-                    )
-                )
-        self.hidden_layers.append(
-            keras.layers.Conv2D(
-                channels, self.kernel_size, padding="same", name="logits", dtype=self.dtype_policy
-            )
-        )
-        if rows or columns:
-            self.hidden_layers.append(
-                keras.layers.Cropping2D(
-                    ((0, rows), (0, columns)), name="crop", dtype=self.dtype_policy
-                )
-            )
 
     def build(self, input_shape=None):
         shape = (None, self.latent_dim)

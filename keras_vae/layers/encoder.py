@@ -91,6 +91,59 @@ def check_architecture_args(owner, latent_dim, architecture, conv_filters, dense
         )
 
 
+def checked_network_shape(
+    owner, latent_dim, shape, architecture, conv_filters, dense_units, *, argument, reverse=False
+):
+    """Checks a network's arguments and returns `(image_shape, conv_filters)` resolved: the
+    shape (the argument named `argument`) as a tuple of ints and `"auto"` replaced by the
+    widths for that shape (in reverse for the decoder)."""
+    check_architecture_args(owner, latent_dim, architecture, conv_filters, dense_units, shape)
+    image_shape = tuple(int(d) for d in shape)
+    filters = resolve_conv_filters(owner, conv_filters, image_shape, architecture, reverse)
+    if architecture == "conv":
+        check_depth(owner, filters, image_shape, argument)
+    return image_shape, filters
+
+
+def dense_layers(dense_units, activation, dtype) -> list:
+    """The hidden `Dense` layers, named `dense_0`, `dense_1`, ... (their saved weight paths)."""
+    return [
+        keras.layers.Dense(int(units), activation=activation, name=f"dense_{i}", dtype=dtype)
+        for i, units in enumerate(dense_units)
+    ]
+
+
+def _downsampling_layers(image_shape, conv_filters, kernel_size, activation, residual, dtype):
+    """The encoder's convolutional stack: zero padding to a multiple of `2 ** depth` where
+    needed, then per entry of `conv_filters` a stride-2 `Conv2D` (and a `ResidualBlock`).
+    None for `image_shape` (the dense architecture) gives no layers."""
+    if image_shape is None:
+        return []
+    layers = []
+    rows, columns = padding_for(image_shape, len(conv_filters))
+    if rows or columns:
+        layers.append(
+            keras.layers.ZeroPadding2D(((0, rows), (0, columns)), name="pad", dtype=dtype)
+        )
+    for i, filters in enumerate(conv_filters):
+        layers.append(
+            keras.layers.Conv2D(
+                filters,
+                kernel_size,
+                strides=2,
+                padding="same",
+                activation=activation,
+                name=f"conv_{i}",
+                dtype=dtype,
+            )
+        )
+        if residual:
+            layers.append(
+                ResidualBlock(filters, kernel_size, activation, name=f"residual_{i}", dtype=dtype)
+            )
+    return layers
+
+
 @keras.saving.register_keras_serializable(package="keras_vae")
 class Encoder(keras.layers.Layer):
     """Maps images to `(z_mean, z_log_var)`, the Gaussian posterior q(z | x).
@@ -140,67 +193,45 @@ class Encoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_architecture_args(
-            "Encoder", latent_dim, architecture, conv_filters, dense_units, input_shape
+        image_shape, conv_filters = checked_network_shape(
+            "Encoder",
+            latent_dim,
+            input_shape,
+            architecture,
+            conv_filters,
+            dense_units,
+            argument="input_shape",
         )
+
+        # === Layers === (the wiring is `call`: the hidden layers in order, then both heads)
+        dtype = self.dtype_policy
+        self.hidden_layers = [
+            *_downsampling_layers(
+                image_shape if architecture == "conv" else None,
+                conv_filters,
+                int(kernel_size),
+                activation,
+                bool(residual),
+                dtype,
+            ),
+            keras.layers.Flatten(name="flatten", dtype=dtype),
+            *dense_layers(dense_units, activation, dtype),
+        ]
+        self.z_mean_layer = keras.layers.Dense(latent_dim, name="z_mean", dtype=dtype)
+        self.z_log_var_layer = (
+            keras.layers.Dense(latent_dim, name="z_log_var", dtype=dtype) if probabilistic else None
+        )
+
+        # === Config ===
         self.latent_dim = latent_dim
-        self.image_shape = tuple(int(d) for d in input_shape)
+        self.image_shape = image_shape
         self.architecture = architecture
-        self.conv_filters = resolve_conv_filters(
-            "Encoder", conv_filters, self.image_shape, architecture
-        )
-        if architecture == "conv":
-            check_depth("Encoder", self.conv_filters, self.image_shape, "input_shape")
+        self.conv_filters = conv_filters
         self.dense_units = tuple(int(u) for u in dense_units)
         self.kernel_size = int(kernel_size)
         self.activation = activation
         self.probabilistic = bool(probabilistic)
         self.residual = bool(residual)
-
-        self.hidden_layers = []
-        if architecture == "conv":
-            rows, columns = padding_for(self.image_shape, len(self.conv_filters))
-            if rows or columns:
-                self.hidden_layers.append(
-                    keras.layers.ZeroPadding2D(
-                        ((0, rows), (0, columns)), name="pad", dtype=self.dtype_policy
-                    )
-                )
-            for i, filters in enumerate(self.conv_filters):
-                self.hidden_layers.append(
-                    keras.layers.Conv2D(
-                        filters,
-                        self.kernel_size,
-                        strides=2,
-                        padding="same",
-                        activation=activation,
-                        name=f"conv_{i}",
-                        dtype=self.dtype_policy,
-                    )
-                )
-                if self.residual:
-                    self.hidden_layers.append(
-                        ResidualBlock(
-                            filters,
-                            self.kernel_size,
-                            activation,
-                            name=f"residual_{i}",
-                            dtype=self.dtype_policy,
-                        )
-                    )
-        self.hidden_layers.append(keras.layers.Flatten(name="flatten", dtype=self.dtype_policy))
-        for i, units in enumerate(self.dense_units):
-            self.hidden_layers.append(
-                keras.layers.Dense(
-                    units, activation=activation, name=f"dense_{i}", dtype=self.dtype_policy
-                )
-            )
-        self.z_mean_layer = keras.layers.Dense(latent_dim, name="z_mean", dtype=self.dtype_policy)
-        self.z_log_var_layer = (
-            keras.layers.Dense(latent_dim, name="z_log_var", dtype=self.dtype_policy)
-            if self.probabilistic
-            else None
-        )
 
     def build(self, input_shape=None):
         shape = (None, *self.image_shape)

@@ -106,6 +106,46 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        image_shape = tuple(int(d) for d in input_shape)
+        self._check_arguments(latent_dim, image_shape, likelihood, gaussian_variance)
+
+        # === Layers ===
+        self.encoder = encoder or Encoder(
+            latent_dim=latent_dim,
+            input_shape=image_shape,
+            architecture=architecture,
+            probabilistic=self.probabilistic,
+            name="encoder",
+            dtype=self.dtype_policy,
+        )
+        self.decoder = decoder or Decoder(
+            latent_dim=latent_dim,
+            output_shape=image_shape,
+            architecture=architecture,
+            name="decoder",
+            dtype=self.dtype_policy,
+        )
+        self.sampling = Sampling(seed=seed, name="sampling", dtype=self.dtype_policy)
+        self.output_log_var = self._learned_log_variance(likelihood, gaussian_variance, image_shape)
+        self.trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
+
+        # === Config ===
+        self.latent_dim = latent_dim
+        self.image_shape = image_shape
+        self.architecture = architecture
+        self.likelihood = likelihood
+        self.gaussian_variance = gaussian_variance
+        self.seed = seed
+
+        # === Functional/wiring ===
+        # Built through Keras's `build()`, which records the input shapes, then called once on
+        # the zero probe batch: `Model.export()` needs both, and the networks are checked here,
+        # where a user who passed the wrong network learns it.
+        probe = self.network_probes()[0]
+        self.build(keras.tree.map_structure(lambda t: (None, *t.shape[1:]), probe))
+        self(probe)
+
+    def _check_arguments(self, latent_dim, image_shape, likelihood, gaussian_variance):
         owner = type(self).__name__
         if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
             raise ValueError(f"{owner} expects `latent_dim` as an int >= 1; got {latent_dim!r}.")
@@ -118,52 +158,27 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
                 f"{owner} expects `gaussian_variance` as one of {LEARNED_VARIANCES} or a"
                 f" positive number; got {gaussian_variance!r}."
             )
-        self.latent_dim = latent_dim
-        self.image_shape = tuple(int(d) for d in input_shape)
-        self.architecture = architecture
-        self.likelihood = likelihood
-        self.gaussian_variance = gaussian_variance
-        self.seed = seed
-
-        self.encoder = encoder or Encoder(
-            latent_dim=latent_dim,
-            input_shape=self.image_shape,
-            architecture=architecture,
-            probabilistic=self.probabilistic,
-            name="encoder",
-            dtype=self.dtype_policy,
-        )
-        self.decoder = decoder or Decoder(
-            latent_dim=latent_dim,
-            output_shape=self.image_shape,
-            architecture=architecture,
-            name="decoder",
-            dtype=self.dtype_policy,
-        )
-        self.sampling = Sampling(seed=seed, name="sampling", dtype=self.dtype_policy)
-        self.output_log_var = None
-        if likelihood == "gaussian" and gaussian_variance in LEARNED_VARIANCES:
-            # One log-variance for every pixel, or one per channel (the last axis).
-            per_channel = gaussian_variance == "learned_per_channel"
-            if per_channel and len(self.image_shape) != 3:
-                raise ValueError(
-                    f"{owner} with gaussian_variance='learned_per_channel' expects an image"
-                    " `input_shape` (height, width, channels); got"
-                    f" {self.image_shape}. Use 'learned' for other inputs."
-                )
-            self.output_log_var = self.add_weight(
-                shape=(self.image_shape[-1],) if per_channel else (),
-                initializer="zeros",
-                trainable=True,
-                name="output_log_var",
+        per_channel = likelihood == "gaussian" and gaussian_variance == "learned_per_channel"
+        if per_channel and len(image_shape) != 3:
+            raise ValueError(
+                f"{owner} with gaussian_variance='learned_per_channel' expects an image"
+                f" `input_shape` (height, width, channels); got {image_shape}. Use 'learned'"
+                " for other inputs."
             )
-        self.trackers = [keras.metrics.Mean(name=name) for name in self.loss_names]
-        # Built through Keras's `build()`, which records the input shapes, then called once on
-        # the zero probe batch: `Model.export()` needs both, and the networks are checked here,
-        # where a user who passed the wrong network learns it.
-        probe = self.network_probes()[0]
-        self.build(keras.tree.map_structure(lambda t: (None, *t.shape[1:]), probe))
-        self(probe)
+
+    def _learned_log_variance(self, likelihood, gaussian_variance, image_shape):
+        """The Gaussian likelihood's learned log-variance (one for every pixel, or one per
+        channel, the last axis), or None where the variance is fixed or the likelihood is
+        Bernoulli."""
+        if likelihood != "gaussian" or gaussian_variance not in LEARNED_VARIANCES:
+            return None
+        per_channel = gaussian_variance == "learned_per_channel"
+        return self.add_weight(
+            shape=(image_shape[-1],) if per_channel else (),
+            initializer="zeros",
+            trainable=True,
+            name="output_log_var",
+        )
 
     def build(self, input_shape=None):
         """Builds the networks by running them on zero probe batches and checks them.

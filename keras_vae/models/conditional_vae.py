@@ -29,6 +29,16 @@ def default_class_prior_components(latent_dim):
     return 1 if latent_dim <= SMALL_CODE else CLASS_PRIOR_COMPONENTS
 
 
+def _check_arguments(num_classes, latent_dim, label_injection):
+    check_label_injection(label_injection, "ConditionalVAE")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(
+            f"ConditionalVAE expects `num_classes` as an int >= 2; got {num_classes!r}."
+        )
+    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+        raise ValueError(f"ConditionalVAE expects `latent_dim` as an int >= 1; got {latent_dim!r}.")
+
+
 @keras.saving.register_keras_serializable(package="keras_vae")
 class ConditionalVAE(VAE):
     """A VAE conditioned on a class label: q(z | x, y) and p(x | z, y) (Sohn et al., 2015).
@@ -100,15 +110,10 @@ class ConditionalVAE(VAE):
         prior="class_conditional",
         **kwargs,
     ):
-        check_label_injection(label_injection, "ConditionalVAE")
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(
-                f"ConditionalVAE expects `num_classes` as an int >= 2; got {num_classes!r}."
-            )
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise ValueError(
-                f"ConditionalVAE expects `latent_dim` as an int >= 1; got {latent_dim!r}."
-            )
+        _check_arguments(num_classes, latent_dim, label_injection)
+        input_shape = tuple(int(d) for d in input_shape)
+
+        # === Layers === (the base constructor creates the rest and wires them)
         if isinstance(prior, str) and prior == "class_conditional":
             prior = ClassConditionalPrior(
                 latent_dim,
@@ -116,28 +121,20 @@ class ConditionalVAE(VAE):
                 num_components=default_class_prior_components(latent_dim),
                 seed=kwargs.get("seed"),
             )
-        input_shape = tuple(int(d) for d in input_shape)
         # The policy the base constructor will take from `dtype` (or the global one).
         policy = keras.dtype_policies.get(kwargs.get("dtype"))
+        network_arguments = (latent_dim, input_shape, num_classes, architecture)
         if encoder is None:
             encoder = conditional_encoder(
-                latent_dim,
-                input_shape,
-                num_classes,
-                architecture,
-                dtype=policy,
-                label_injection=label_injection,
+                *network_arguments, dtype=policy, label_injection=label_injection
             )
         if decoder is None:
             decoder = conditional_decoder(
-                latent_dim,
-                input_shape,
-                num_classes,
-                architecture,
-                dtype=policy,
-                label_injection=label_injection,
+                *network_arguments, dtype=policy, label_injection=label_injection
             )
-        # Set before the base constructor, which probes the networks through `network_probes`.
+
+        # === Config === (set before the base constructor, which probes the networks through
+        # `network_probes`)
         self.num_classes = num_classes
         self.label_injection = label_injection
         super().__init__(

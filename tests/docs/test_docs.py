@@ -126,6 +126,70 @@ def test_only_the_harness_result_files_become_pages_and_a_broken_one_fails(tmp_p
         hook.harness_results(tmp_path)
 
 
+def load_harness():
+    spec = importlib.util.spec_from_file_location("harness", ROOT / "benchmarks" / "harness.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_harness_writes_a_results_file_the_hook_renders_with_the_same_cells(
+    tmp_path, monkeypatch
+):
+    harness, hook = load_harness(), load_hook()
+    monkeypatch.setenv("KERAS_VAE_BENCHMARK_RESULTS", str(tmp_path))
+    rows = [{"path": "a", "img/s": 1234.5, "n": 10000}, {"path": "b", "img/s": 0.06512, "n": 3}]
+    path = harness.write_results("decode_speed", rows, notes="ceiling", extra={"details": (1, 2)})
+    assert path == tmp_path / "decode_speed.json"
+    document = hook.read_result(path)
+    assert document["rows"] == rows and document["details"] == [1, 2]
+    assert [p.name for p in hook.harness_results(tmp_path)] == ["decode_speed.json"]
+    assert "| a | 1,234 | 10,000 |" in hook.render_result(document)
+    printed = harness.markdown_table(rows).split("\n")
+    assert printed[2:] == hook.render_table(rows, ["path", "img/s", "n"])[2:]
+
+
+def test_interleaved_rounds_warm_up_then_alternate_the_order():
+    harness = load_harness()
+    calls = []
+    timers = {name: (lambda name=name: calls.append(name) or len(calls)) for name in "abc"}
+    per_round = harness.interleaved_rounds(timers, 3, progress=False)
+    assert calls == list("abc" + "abc" + "cba" + "abc")
+    assert per_round == [
+        {"a": 4, "b": 5, "c": 6},
+        {"a": 9, "b": 8, "c": 7},
+        {"a": 10, "b": 11, "c": 12},
+    ]
+    assert harness.median_over_rounds(per_round) == {"a": 9, "b": 8, "c": 7}
+    assert harness.median_ratio(per_round, "c", "a") == pytest.approx(1.2)
+    with pytest.raises(ValueError, match=r"`rounds` as an int >= 1; got 0"):
+        harness.interleaved_rounds(timers, 0)
+
+
+def test_every_benchmark_writes_its_results_through_the_harness():
+    """Each script with a `main` imports `harness` and calls `write_results` (directly, or
+    through the benchmark it runs), none writes `benchmarks/results` itself."""
+    import ast
+
+    # They run the other benchmarks, which write; train_preset.py writes the shipped preset.
+    not_benchmarks = {"run.py", "speed.py", "train_preset.py"}
+    missing = []
+    for script in sorted((ROOT / "benchmarks").glob("*.py")):
+        tree = ast.parse(script.read_text())
+        functions = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        if "main" not in functions or script.name in not_benchmarks:
+            continue
+        called = {
+            node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+        }
+        if "write_results" not in called:
+            missing.append(script.name)
+        assert "RESULTS /" not in script.read_text(), script.name
+    assert not missing, f"benchmarks that do not write through harness.write_results: {missing}"
+
+
 def build_tiny_site(tmp_path, pages: dict):
     """`mkdocs build --strict` of a project of `pages` with the repository's hook."""
     docs = tmp_path / "docs"
