@@ -298,7 +298,7 @@ def what_breaks(rows, diagnostics) -> list:
             f" {row['pool_share_min']:.0%}; {row['pool_images']} images per pool), so"
             + (
                 " int8 is not what breaks: the decoder's own images miss the target"
-                if row["keras_recognisable"] < recognisable
+                if row["keras_recognisable"] < recognisable or row["keras_pool_share_min"] < pool
                 else " int8 quantization costs the target"
             )
             + f"; weakest pools on the board: {weak}; the judge reads"
@@ -419,11 +419,16 @@ def main() -> None:
         f" {judge_facts['real_recognisable']:.1%} of them recognisable (the ceiling of the"
         " recognisable share)."
     )
+    commands = {}
+    for name, facts in diagnostics.items():
+        commands.setdefault(facts["command"], []).append(name)
+    commands_text = "; ".join(f"{', '.join(names)}: `{cmd}`" for cmd, names in commands.items())
     write_results(
         "micro",
         rows,
-        notes="Instructions counted by QEMU's TCG plugin between two marker functions around"
-        " one image (draw + TFLM inference), the mean of `counted_images` images; ms at 168 MHz"
+        notes=f"Rows by command: {commands_text}. Instructions counted by QEMU's TCG plugin"
+        " between two marker functions around one image (draw + TFLM inference), the mean of"
+        " `counted_images` images; ms at 168 MHz"
         " and one instruction per cycle (an assumption, not a cycle count). Quality judged on"
         " the board's images (the last kernel set): `board_images` from the whole pool mixture"
         " and `pool_images` from each pool; `keras_recognisable` and `keras_pool_share_min` are"
