@@ -1,7 +1,7 @@
 """Microcontroller benchmark: int8 decoders built into Cortex-M4 firmware (TensorFlow Lite for
 Microcontrollers), run on QEMU's mps2-an386 board, counted and judged on the board's output.
 
-    python benchmarks/micro.py --tflm-dir ../shared/tflm [--epochs 30] [--latent-dim 8]
+    python benchmarks/micro.py --tflm-dir ../shared/tflm [--epochs 40 default=10] [--latent-dim 8]
         [--presets default micro tiny] [--kernels ref cmsis_nn] [--prior-components 20]
         [--board-images 500 default=100] [--pool-images 50 default=10]
         [--count-images 4 default=2] [--judge-data ../shared/data/mnist] [--merge]
