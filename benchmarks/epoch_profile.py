@@ -192,7 +192,9 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     if options.model == "vae":
-        vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
+        vae = keras_vae.VAE(
+            latent_dim=args.latent_dim, beta=args.beta, seed=args.seed, prior="standard_normal"
+        )
     else:
         vae = keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed)
     vae.compile(optimizer=keras_vae.recommended_optimizer(args.ema_momentum))

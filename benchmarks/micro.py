@@ -37,7 +37,7 @@ def build(name, latent_dim, prior_components):
     import keras_vae
     from keras_vae import presets
 
-    kwargs = {"seed": 0}
+    kwargs = {"seed": 0, "prior": "standard_normal", "refit_prior_after_fit": False}
     if prior_components:
         kwargs["prior"] = keras_vae.MixturePrior(
             latent_dim, num_components=prior_components, seed=0
