@@ -36,9 +36,12 @@ class VAE(BaseAutoEncoder):
     The encoder gives a Gaussian q(z | x) = N(z_mean, exp(z_log_var)); `Sampling` draws z with
     the reparameterization trick; the decoder gives p(x | z). The training objective per
     example is `reconstruction_loss + beta * kl_weight * kl_loss`, where the KL divergence to
-    the prior (N(0, I) by default) is what lets a random draw from the prior decode to a
-    valid image. The model asks its `prior` (a `keras_vae.priors.Prior`) for the KL term,
-    the density, the mixture and the draws, and never which prior it has.
+    the prior is what lets a random draw from the prior decode to a valid image. The model
+    asks its `prior` (a `keras_vae.priors.Prior`) for the KL term, the density, the mixture
+    and the draws, and never which prior it has. By default the prior is learned, a mixture
+    of Gaussians that moves to where the codes are, and `fit` ends by refitting it to them
+    by EM, so that `sample()` gives recognisable images without further steps;
+    `prior="standard_normal"` is the textbook VAE with N(0, I).
     `fit` reports `loss` (the negative ELBO, weighted by `beta`), `reconstruction_loss` and
     `kl_loss`, in nats per example.
 
