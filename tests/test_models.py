@@ -86,7 +86,7 @@ def test_model_with_a_users_functional_networks_round_trips(tiny_images, tmp_pat
 
 
 def test_reported_losses_are_per_example_means_of_the_elbo_terms(tiny_images):
-    model = VAE(*small_networks(), latent_dim=3, seed=0)
+    model = VAE(*small_networks(), latent_dim=3, seed=0, prior="standard_normal")
     model.compile()
     x = tiny_images[:100]
     # 100 examples in batches of 32: a weighted mean, not a mean of batch means.
@@ -119,8 +119,9 @@ def test_beta_and_kl_weight_scale_only_the_kl_term(tiny_images):
 
 def test_free_bits_floor_the_batch_mean_kl_of_each_dimension(tiny_images):
     x = tf.constant(tiny_images[:16])
-    plain = VAE(*small_networks(), latent_dim=3, seed=2)
-    floored = VAE(*small_networks(), latent_dim=3, seed=2, free_bits=0.5)
+    # The floor per dimension is N(0, I)'s, whose KL splits over them.
+    plain = VAE(*small_networks(), latent_dim=3, seed=2, prior="standard_normal")
+    floored = VAE(*small_networks(), latent_dim=3, seed=2, free_bits=0.5, prior="standard_normal")
     floored.set_weights(plain.get_weights())
     objective_plain, per_example = plain.compute_losses(x, training=True)
     objective_floored, _ = floored.compute_losses(x, training=True)
