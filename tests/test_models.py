@@ -426,3 +426,11 @@ def test_the_conditional_vae_keeps_its_class_prior_and_fits_without_a_refit(tiny
     model.compile()
     model.fit(tiny_images[:32], np.arange(32) % 10, epochs=1, verbose=0)
     assert model.last_prior_refit is None
+
+
+def test_a_learned_priors_draws_take_the_seeds_the_standard_normal_takes():
+    """A learned prior draws with numpy: a bad seed is named, a negative one repeats."""
+    model = dense_vae(prior="mixture")
+    with pytest.raises(ValueError, match=r"`seed` as an int or None; got 1.5"):
+        model.sample(2, seed=1.5)
+    np.testing.assert_array_equal(model.sample(2, seed=-3), model.sample(2, seed=-3))
