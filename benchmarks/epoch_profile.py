@@ -186,7 +186,9 @@ def profiled_fit(example, data, args, model: str, epochs: int):
 
     keras.utils.set_random_seed(args.seed)
     if model == "vae":
-        vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed)
+        vae = keras_vae.VAE(
+            latent_dim=args.latent_dim, beta=args.beta, seed=args.seed, prior="standard_normal"
+        )
     else:
         vae = keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed)
     vae.compile(optimizer=keras_vae.recommended_optimizer(args.ema_momentum))

@@ -57,7 +57,7 @@ def main() -> None:
     for upsampling in ("resize", "transpose"):
         keras.utils.set_random_seed(0)
         decoder = keras_vae.Decoder(latent_dim=2, upsampling=upsampling, name="decoder")
-        vae = keras_vae.VAE(decoder=decoder, latent_dim=2, seed=0)
+        vae = keras_vae.VAE(decoder=decoder, latent_dim=2, seed=0, prior="standard_normal")
         vae.compile()
         vae.fit(images, epochs=args.epochs, batch_size=128, verbose=0)
         report = export.export_decoder(

@@ -75,13 +75,14 @@ def row(name, report, requested=None) -> dict:
 def measure_latent_size(latent_dim, source, train_images, train_labels, test_images, judge, args):
     keras.utils.set_random_seed(args.seed)
     autoencoder = keras_vae.AutoEncoder(latent_dim=latent_dim, seed=args.seed)
-    vae = keras_vae.VAE(latent_dim=latent_dim, seed=args.seed)
+    vae = keras_vae.VAE(latent_dim=latent_dim, seed=args.seed, prior="standard_normal")
     learned = keras_vae.VAE(
         latent_dim=latent_dim,
         seed=args.seed,
         prior=keras_vae.MixturePrior(
             latent_dim, num_components=args.prior_components, seed=args.seed
         ),
+        refit_prior_after_fit=False,
     )
     conditional = keras_vae.ConditionalVAE(
         num_classes=NUM_CLASSES, latent_dim=latent_dim, seed=args.seed

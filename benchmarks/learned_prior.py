@@ -75,7 +75,13 @@ def train(kind, components, multiplier, source, args):
             seed=args.seed,
             covariance="full" if kind == "full" else "diagonal",
         )
-    vae = keras_vae.VAE(latent_dim=args.latent_dim, beta=args.beta, seed=args.seed, prior=prior)
+    vae = keras_vae.VAE(
+        latent_dim=args.latent_dim,
+        beta=args.beta,
+        seed=args.seed,
+        prior=prior,
+        refit_prior_after_fit=False,  # `--refit-prior` refits below
+    )
     vae.compile(keras.optimizers.Adam(args.learning_rate))
     pipeline = source.pipeline("train", args.batch_size, seed=args.seed, binarize="dynamic")
     start = time.perf_counter()

@@ -52,6 +52,7 @@ SHARED_MNIST = HERE.parents[1] / "shared" / "data" / "mnist"
 MODELS = (
     "reference",
     "default",
+    "default N(0, I)",
     "recommended",
     "recommended N(0, I)",
     "recommended diagonal",
@@ -92,9 +93,15 @@ def build(name: str, latent_dim: int, seed: int, ema_momentum: float = RECOMMEND
         reference = ReferenceVAE(latent_dim, seed=seed)
         reference.compile(optimizer=keras.optimizers.Adam())
         encoder, decoder = as_package_networks(reference)
-        return reference, keras_vae.VAE(encoder=encoder, decoder=decoder, latent_dim=latent_dim)
-    if name == "default":
-        model = keras_vae.VAE(latent_dim=latent_dim, seed=seed)
+        scored = keras_vae.VAE(
+            encoder=encoder, decoder=decoder, latent_dim=latent_dim, prior="standard_normal"
+        )
+        return reference, scored
+    if name in ("default", "default N(0, I)"):
+        # The constructor's defaults (a learned mixture prior, refit at the end of `fit`),
+        # and the textbook prior the defaults were before.
+        options = {"prior": "standard_normal"} if name == "default N(0, I)" else {}
+        model = keras_vae.VAE(latent_dim=latent_dim, seed=seed, **options)
         model.compile()
         return model, model
     if name == "recommended plain":

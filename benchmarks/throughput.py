@@ -71,6 +71,7 @@ def build(kind: str, latent_dim: int):
         decoder=reference_decoder(latent_dim, output_activation=None),
         latent_dim=latent_dim,
         seed=0,
+        prior="standard_normal",
     )
     model.compile(optimizer=keras.optimizers.Adam())
     return model
@@ -126,7 +127,7 @@ def _training_throughput(images, folder, rounds, epochs_per_round, batch_size, l
 
 
 def evaluation_throughput(images: int, num_samples: int, latent_dim: int) -> dict:
-    model = keras_vae.VAE(latent_dim=latent_dim, seed=0)
+    model = keras_vae.VAE(latent_dim=latent_dim, seed=0, prior="standard_normal")
     x = data.load_mnist_sample(binarize="static")[0][:images]
     evaluation.log_likelihood(model, x[:100], num_samples=num_samples, verbose=0, seed=0)
     start = time.perf_counter()
@@ -147,7 +148,7 @@ import numpy as np
 import keras_vae
 from keras_vae import evaluation
 n, k, batch_size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-model = keras_vae.VAE(latent_dim=16, seed=0)
+model = keras_vae.VAE(latent_dim=16, seed=0, prior="standard_normal")
 x = (np.random.default_rng(0).uniform(size=(n, 28, 28, 1)) > 0.7).astype("float32")
 evaluation.log_likelihood(model, x, num_samples=k, batch_size=batch_size, seed=0, verbose=0)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)

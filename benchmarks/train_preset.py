@@ -64,8 +64,14 @@ def build_vae(seed: int) -> keras_vae.VAE:
     encoder = keras_vae.Encoder(latent_dim=LATENT_DIM, name="encoder", **ENCODER)
     decoder = keras_vae.Decoder(latent_dim=LATENT_DIM, name="decoder", **DECODER)
     prior = MixturePrior(LATENT_DIM, num_components=PRIOR_COMPONENTS, seed=seed, covariance="full")
+    # Refit below, on the grey-level digits, as the preset was made.
     return keras_vae.VAE(
-        encoder=encoder, decoder=decoder, latent_dim=LATENT_DIM, prior=prior, seed=seed
+        encoder=encoder,
+        decoder=decoder,
+        latent_dim=LATENT_DIM,
+        prior=prior,
+        seed=seed,
+        refit_prior_after_fit=False,
     )
 
 

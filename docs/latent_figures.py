@@ -36,7 +36,7 @@ def main():
     images = (images / 255.0).astype("float32").reshape(-1, 28, 28, 1)
     keras.utils.set_random_seed(1)
     models = {
-        "vae": keras_vae.VAE(latent_dim=8, architecture="dense", seed=1),
+        "vae": keras_vae.VAE(latent_dim=8, architecture="dense", seed=1, prior="standard_normal"),
         "ae": keras_vae.AutoEncoder(latent_dim=8, architecture="dense", seed=1),
         "cvae": keras_vae.ConditionalVAE(latent_dim=2, architecture="dense", seed=1),
     }

@@ -66,7 +66,7 @@ def train(args) -> None:
     dataset = dataset.with_options(options)
 
     with strategy.scope():
-        vae = keras_vae.VAE(latent_dim=args.latent_dim, seed=0)
+        vae = keras_vae.VAE(latent_dim=args.latent_dim, seed=0, prior="standard_normal")
         vae.compile()
     vae.fit(dataset, epochs=args.epochs, verbose=2 if is_chief else 0)
     if is_chief:

@@ -82,6 +82,8 @@ def train_vae(train_images, args) -> keras_vae.VAE:
         latent_dim=args.latent_dim,
         beta=args.beta,
         seed=args.seed,
+        # The draws come from the class pools below, not from the prior.
+        prior="standard_normal",
     )
     vae.compile()
     vae.fit(train_images, epochs=args.epochs, batch_size=args.batch_size, verbose=2)

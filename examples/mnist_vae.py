@@ -170,7 +170,12 @@ def build_models(args) -> dict:
     return {
         "AutoEncoder": keras_vae.AutoEncoder(latent_dim=args.latent_dim, seed=args.seed),
         "VAE": keras_vae.VAE(
-            latent_dim=args.latent_dim, beta=args.beta, prior=prior, seed=args.seed
+            latent_dim=args.latent_dim,
+            beta=args.beta,
+            prior=prior,
+            seed=args.seed,
+            # Refit after training on the grey-level digits, below (`--no-refit-prior`).
+            refit_prior_after_fit=False,
         ),
     }
 

@@ -72,7 +72,7 @@ def train_short_run(out: pathlib.Path, epochs: int, latent_dim: int) -> pathlib.
     logs = out / "tensorboard"
     models = {
         "autoencoder": keras_vae.AutoEncoder(latent_dim=latent_dim, seed=0),
-        "vae": keras_vae.VAE(latent_dim=latent_dim, seed=0),
+        "vae": keras_vae.VAE(latent_dim=latent_dim, seed=0, prior="standard_normal"),
     }
     for name, model in models.items():
         model.compile()

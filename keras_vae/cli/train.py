@@ -31,7 +31,8 @@ def build_model(args, input_shape, num_classes: int):
         )
     if args.model_type == "cvae":
         return keras_vae.ConditionalVAE(num_classes=num_classes, **vae)
-    return keras_vae.VAE(**vae)
+    # `--prior-components 0` (its default) is N(0, I), whatever `VAE`'s own default.
+    return keras_vae.VAE(**{"prior": "standard_normal", **vae})
 
 
 def preset_model(args, input_shape):

@@ -565,6 +565,9 @@ class BaseAutoEncoder(PresetMixin, keras.Model):
         if isinstance(seed, int | np.integer) and not -(2**63) <= seed < 2**63:
             # Keras would fail converting it to a tensor, without naming the argument.
             raise ValueError(f"{owner} expects `seed` as an int64; got {seed}.")
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+            # A learned prior draws with numpy, which would fail without naming it either.
+            raise ValueError(f"{owner} expects `seed` as an int or None; got {seed!r}.")
         if labels is None:
             labels = self.default_labels(n)
         condition = self.condition_from_labels(labels, n, "sample")

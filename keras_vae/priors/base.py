@@ -30,9 +30,14 @@ def check_multiplier(owner: str, multiplier) -> float:
 
 
 def numpy_seed(seed):
-    """`seed` for numpy's generator: the int itself, or None for a Keras `SeedGenerator`
-    (a model's own stream, which numpy cannot read)."""
-    return None if isinstance(seed, keras.random.SeedGenerator) else seed
+    """`seed` for numpy's generator: the int itself (a negative one, which Keras takes and
+    numpy refuses, modulo 2**64), or None for a Keras `SeedGenerator` (a model's own stream,
+    which numpy cannot read)."""
+    if isinstance(seed, keras.random.SeedGenerator):
+        return None
+    if isinstance(seed, int | np.integer) and seed < 0:
+        return int(seed) % 2**64
+    return seed
 
 
 @keras.saving.register_keras_serializable(package="keras_vae")

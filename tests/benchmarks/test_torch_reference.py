@@ -25,7 +25,7 @@ def test_same_padding_matches_tensorflow(size, kernel, stride, expected):
 
 @pytest.mark.parametrize("latent_dim", [2, 16])
 def test_parameter_count_equals_the_keras_model(latent_dim):
-    keras_model = keras_vae.VAE(latent_dim=latent_dim, seed=0)
+    keras_model = keras_vae.VAE(latent_dim=latent_dim, seed=0, prior="standard_normal")
     reference = torch_reference.TorchVAE(latent_dim)
     trainable = sum(int(np.prod(w.shape)) for w in keras_model.trainable_weights)
     assert torch_reference.parameter_count(reference) == trainable
@@ -33,7 +33,7 @@ def test_parameter_count_equals_the_keras_model(latent_dim):
 
 
 def test_same_outputs_with_the_keras_weights():
-    keras_model = keras_vae.VAE(latent_dim=4, seed=0)
+    keras_model = keras_vae.VAE(latent_dim=4, seed=0, prior="standard_normal")
     reference = torch_reference.TorchVAE(4).eval()
     torch_reference.load_keras_weights(reference.encoder, keras_model.encoder)
     torch_reference.load_keras_weights(reference.decoder, keras_model.decoder)

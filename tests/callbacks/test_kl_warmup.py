@@ -110,13 +110,15 @@ def test_free_bits_objective(tiny_images, quantile):
     """Free bits (Kingma et al., 2016): the KL term of the objective is
     sum_d max(mean over the batch of KL_d, lambda); the reported kl_loss stays the true KL."""
     x = tiny_images[:64]
-    probe = _vae()
+    # N(0, I), whose KL splits per dimension (the floor of a learned prior is on the whole).
+    probe = _vae(prior="standard_normal")
     z_mean, z_log_var = probe.encode(x)
     kl_d = 0.5 * (z_mean**2 + np.exp(z_log_var) - 1 - z_log_var)
     batch_mean = kl_d.astype("float64").mean(axis=0)
     # Floors below all, between, and above all dimensions exercise both sides of the max.
     free_bits = float(np.quantile(batch_mean, quantile)) * (1.2 if quantile == 1.0 else 1.0)
-    model = _vae(free_bits=free_bits + 1e-9 if quantile == 0.0 else free_bits)
+    floor = free_bits + 1e-9 if quantile == 0.0 else free_bits
+    model = _vae(free_bits=floor, prior="standard_normal")
     model.set_weights(probe.get_weights())
     objective, per_example = model.compute_losses(x)
     kl_term = float(objective) - float(np.mean(per_example["reconstruction_loss"]))

@@ -23,7 +23,8 @@ def saved_vae(tmp_path_factory, mnist_sample):
 
     # The sample is sorted by class: a spread of indices covers all ten digits.
     images, labels = mnist_sample[0][::10], mnist_sample[1][::10]
-    model = keras_vae.VAE(latent_dim=2, architecture="dense", seed=0)
+    # N(0, I), as `keras-vae train` builds it without --prior-components.
+    model = keras_vae.VAE(latent_dim=2, architecture="dense", seed=0, prior="standard_normal")
     model.compile()
     model.fit(images, epochs=1, batch_size=128, verbose=0)
     folder = tmp_path_factory.mktemp("run")
@@ -326,6 +327,8 @@ def test_train_writes_a_model_pools_and_mixture_that_evaluate_reads(tmp_path, ca
     assert history["kl_weight"] == [1.0] and np.isfinite(history["loss"][0])
     model = saving.load_keras(run / "model.keras")
     assert (model.latent_dim, model.image_shape) == (2, (28, 28, 1))
+    # Without --prior-components the command trains N(0, I), whatever VAE()'s own default.
+    assert not model.prior.is_learned and model.get_config()["prior"] is None
     digits = mnist_sample[0][:8]
     reconstructions = model.reconstruct(digits)
     assert reconstructions.shape == digits.shape

@@ -39,8 +39,11 @@ def test_padding_closed_form():
 
 
 def test_the_mnist_network_is_what_it_was():
-    vae = keras_vae.VAE(latent_dim=2)
+    vae = keras_vae.VAE(latent_dim=2, prior="standard_normal")
     assert vae.count_params() == 1_685_318
+    # The default adds its prior's parameters only: 20 Gaussians' means, log-variances,
+    # logits and (full covariances) the 2 x 2 factors below the diagonal.
+    assert keras_vae.VAE(latent_dim=2).count_params() == 1_685_318 + 20 * (2 + 2 + 1 + 4)
     assert vae.encoder.conv_filters == (32, 64) and vae.decoder.conv_filters == (64, 32)
     names = [layer.name for layer in vae.decoder.hidden_layers]
     assert names == [

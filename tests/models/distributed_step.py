@@ -32,7 +32,8 @@ def build_model():
     )(hidden)
     encoder = keras.Model(inputs, [z_mean, z_log_var])
     decoder = Decoder(2, conv_filters=(8, 4), dense_units=(16,))
-    model = VAE(encoder=encoder, decoder=decoder, latent_dim=2, seed=0)
+    # N(0, I): the weights compared are one gradient step's, with no refit after it.
+    model = VAE(encoder=encoder, decoder=decoder, latent_dim=2, seed=0, prior="standard_normal")
     # Plain SGD: Adam would normalise away a wrong gradient scale.
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05))
     return model

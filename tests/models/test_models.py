@@ -1,5 +1,7 @@
 """AutoEncoder and VAE: the shared model checks, the loss bookkeeping, user networks, bad input."""
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
@@ -84,7 +86,7 @@ def test_model_with_a_users_functional_networks_round_trips(tiny_images, tmp_pat
 
 
 def test_reported_losses_are_per_example_means_of_the_elbo_terms(tiny_images):
-    model = VAE(*small_networks(), latent_dim=3, seed=0)
+    model = VAE(*small_networks(), latent_dim=3, seed=0, prior="standard_normal")
     model.compile()
     x = tiny_images[:100]
     # 100 examples in batches of 32: a weighted mean, not a mean of batch means.
@@ -117,8 +119,9 @@ def test_beta_and_kl_weight_scale_only_the_kl_term(tiny_images):
 
 def test_free_bits_floor_the_batch_mean_kl_of_each_dimension(tiny_images):
     x = tf.constant(tiny_images[:16])
-    plain = VAE(*small_networks(), latent_dim=3, seed=2)
-    floored = VAE(*small_networks(), latent_dim=3, seed=2, free_bits=0.5)
+    # The floor per dimension is N(0, I)'s, whose KL splits over them.
+    plain = VAE(*small_networks(), latent_dim=3, seed=2, prior="standard_normal")
+    floored = VAE(*small_networks(), latent_dim=3, seed=2, free_bits=0.5, prior="standard_normal")
     floored.set_weights(plain.get_weights())
     objective_plain, per_example = plain.compute_losses(x, training=True)
     objective_floored, _ = floored.compute_losses(x, training=True)
@@ -281,3 +284,153 @@ def test_evaluate_names_itself_in_its_errors(model):
         model.evaluate(None)
     with pytest.raises(TypeError, match=r"VAE\.evaluate\(\) expects `x` as floats"):
         model.evaluate(np.zeros((2, 28, 28, 1), "uint8"))
+
+
+# The defaults: a learned mixture prior, refit at the end of `fit` ------------------------------
+
+
+def dense_vae(**kwargs):
+    """A small dense VAE of latent size 2, with the constructor's defaults unless given."""
+    encoder, decoder = small_networks("dense", 2)
+    return VAE(encoder=encoder, decoder=decoder, latent_dim=2, seed=0, **kwargs)
+
+
+class PriorAtTrainEnd(keras.callbacks.Callback):
+    """The prior's weights as `fit`'s training loop left them, before any refit."""
+
+    def on_train_end(self, logs=None):
+        self.weights = [np.array(v) for v in self.model.prior.weights]
+
+
+def fit_and_compare(model, x, **fit_kwargs):
+    """Fits one epoch; whether the prior changed after the training loop ended."""
+    recorder = PriorAtTrainEnd()
+    model.compile()
+    model.fit(x, epochs=1, verbose=0, callbacks=[recorder], **fit_kwargs)
+    after = [np.array(v) for v in model.prior.weights]
+    return any(not np.array_equal(a, b) for a, b in zip(recorder.weights, after, strict=True))
+
+
+def test_the_default_prior_is_a_learned_mixture_whose_config_round_trips(tmp_path):
+    from keras_vae import priors
+
+    model = dense_vae()
+    assert isinstance(model.prior, priors.MixturePrior)
+    assert model.prior.num_components == priors.DEFAULT_MIXTURE_COMPONENTS
+    assert model.prior.covariance == priors.DEFAULT_MIXTURE_COVARIANCE
+    assert model.refit_prior_after_fit is True
+    config = model.get_config()
+    assert config["prior"]["class_name"] == "MixturePrior"
+    assert config["refit_prior_after_fit"] is True
+    assert VAE.from_config(config).get_config() == config
+    path = tmp_path / "default.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    assert isinstance(reloaded.prior, priors.MixturePrior) and reloaded.refit_prior_after_fit
+    np.testing.assert_allclose(reloaded.sample(4, seed=3), model.sample(4, seed=3), atol=1e-6)
+
+
+@pytest.mark.parametrize("saved", ["prior None", "no prior key"])
+def test_a_config_saved_with_the_old_default_loads_with_the_standard_normal(saved):
+    from keras_vae import priors
+
+    config = dense_vae(prior="standard_normal").get_config()
+    assert config["prior"] is None  # how N(0, I) is written, by this version and earlier ones
+    del config["refit_prior_after_fit"]  # earlier versions did not have it
+    if saved == "no prior key":
+        del config["prior"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        loaded = VAE.from_config(config)
+    assert isinstance(loaded.prior, priors.StandardNormalPrior)
+    assert loaded.refit_prior_after_fit is False
+
+
+def test_prior_standard_normal_is_the_textbook_vae(tiny_images):
+    from keras_vae import priors
+
+    model = dense_vae(prior="standard_normal")
+    assert isinstance(model.prior, priors.StandardNormalPrior) and not model.prior.weights
+    assert model.prior.kl_per_dimension(np.zeros((1, 2)), np.zeros((1, 2))) is not None
+    model.compile()
+    model.fit(tiny_images[:64], epochs=1, verbose=0)
+    assert model.last_prior_refit is None  # nothing to refit
+
+
+def test_fit_ends_by_refitting_the_default_prior_to_the_training_images(tiny_images):
+    model = dense_vae()
+    assert fit_and_compare(model, tiny_images[:64], batch_size=32)
+    refit = model.last_prior_refit
+    assert refit["images"] == 64 and refit["after"] >= refit["before"]
+
+
+def test_fit_keeps_the_prior_as_trained_when_the_refit_is_disabled(tiny_images):
+    model = dense_vae(refit_prior_after_fit=False)
+    assert not fit_and_compare(model, tiny_images[:64], batch_size=32)
+    assert model.last_prior_refit is None
+    # The same model refits when asked: the refit above was left out, not a no-op.
+    model.refit_prior(tiny_images[:64], seed=0)
+    assert model.get_config()["refit_prior_after_fit"] is False
+
+
+def test_the_refit_after_fit_reads_a_finite_dataset_and_skips_the_validation_split(tiny_images):
+    x = tiny_images[:64]
+    pairs = tf.data.Dataset.from_tensor_slices((x, np.zeros(64, "int32"))).batch(16)
+    model = dense_vae()
+    assert fit_and_compare(model, pairs)
+    assert model.last_prior_refit["images"] == 64
+    assert fit_and_compare(model, x, batch_size=16, validation_split=0.25)
+    assert model.last_prior_refit["images"] == 48
+
+
+def test_the_refit_after_fit_is_skipped_with_a_warning_for_an_infinite_dataset(tiny_images):
+    endless = tf.data.Dataset.from_tensor_slices(tiny_images[:32]).batch(16).repeat()
+    model = dense_vae()
+    with pytest.warns(UserWarning, match=r"infinite.*refit_prior\(training_images\)"):
+        changed = fit_and_compare(model, endless, steps_per_epoch=2)
+    assert not changed and model.last_prior_refit is None
+
+
+def test_a_model_built_without_prior_warns_once_that_the_default_changed():
+    from keras_vae.models import vae as vae_module
+
+    vae_module._default_change_told = False
+    with pytest.warns(FutureWarning, match=r"prior='standard_normal' for the textbook model"):
+        dense_vae()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        dense_vae()  # once per process
+        vae_module._default_change_told = False
+        dense_vae(prior="mixture")  # chosen, not relied on
+        dense_vae(prior="standard_normal")
+    vae_module._default_change_told = True
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"refit_prior_after_fit": "yes"}, r"`refit_prior_after_fit` as a bool; got 'yes'"),
+        ({"prior": "mixtures"}, r"expects `prior` as None or 'standard_normal'.*got 'mixtures'"),
+    ],
+)
+def test_bad_default_arguments_are_named(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        dense_vae(**kwargs)
+
+
+def test_the_conditional_vae_keeps_its_class_prior_and_fits_without_a_refit(tiny_images):
+    from keras_vae import ConditionalVAE, priors
+
+    model = ConditionalVAE(num_classes=10, latent_dim=2, architecture="dense", seed=0)
+    assert isinstance(model.prior, priors.ClassConditionalPrior)
+    model.compile()
+    model.fit(tiny_images[:32], np.arange(32) % 10, epochs=1, verbose=0)
+    assert model.last_prior_refit is None
+
+
+def test_a_learned_priors_draws_take_the_seeds_the_standard_normal_takes():
+    """A learned prior draws with numpy: a bad seed is named, a negative one repeats."""
+    model = dense_vae(prior="mixture")
+    with pytest.raises(ValueError, match=r"`seed` as an int or None; got 1.5"):
+        model.sample(2, seed=1.5)
+    np.testing.assert_array_equal(model.sample(2, seed=-3), model.sample(2, seed=-3))

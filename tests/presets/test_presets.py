@@ -52,3 +52,23 @@ def test_train_preset_from_the_command_line(tmp_path, capsys):
     assert model.decoder.conv_filters == (8, 4) and model.prior.num_components == 2
     assert entry.main([*argv, "--model-type", "cvae", "--output-dir", str(tmp_path)]) == 1
     assert "--preset tiny is a VAE configuration" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("preset", ["micro", "tiny", "recommended"])
+def test_registry_configurations_keep_their_prior_when_the_vae_default_changed(preset):
+    """The registry's configurations build what they built before `VAE()`'s default became
+    the refit mixture: N(0, I) without `prior_components`, and no refit at the end of fit."""
+    from keras_vae import priors
+
+    if preset == "recommended":
+        # The registry's entry takes its own 20 components for prior_components=0.
+        textbook = keras_vae.recommended_vae(latent_dim=2, prior_components=0, seed=0)
+        learned = presets.model(preset, latent_dim=2, prior_components=3, seed=0)
+    else:
+        textbook = presets.model(preset, prior_components=0, seed=0)
+        learned = presets.model(preset, prior_components=3, seed=0)
+    assert isinstance(textbook.prior, priors.StandardNormalPrior)
+    assert isinstance(learned.prior, priors.MixturePrior) and learned.prior.num_components == 3
+    for model in (textbook, learned):
+        assert model.refit_prior_after_fit is False
+    assert isinstance(presets.vae("tiny", latent_dim=2).prior, priors.StandardNormalPrior)

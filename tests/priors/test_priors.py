@@ -197,8 +197,22 @@ def test_none_and_standard_normal_give_the_standard_normal_prior():
         model = _vae(argument)
         assert isinstance(model.prior, priors.StandardNormalPrior)
         assert model.get_config()["prior"] is None
-    with pytest.raises(ValueError, match="`prior` as None or 'standard_normal'.*got str"):
-        _vae("mixture")
+    with pytest.raises(ValueError, match="`prior` as None or 'standard_normal'.*got 'normal'"):
+        _vae("normal")
+    with pytest.raises(ValueError, match="`prior` as None or 'standard_normal'.*got int"):
+        _vae(3)
+
+
+def test_mixture_gives_the_default_learned_prior_seeded_with_the_model():
+    model = _vae("mixture")
+    assert isinstance(model.prior, priors.MixturePrior)
+    assert model.prior.num_components == priors.DEFAULT_MIXTURE_COMPONENTS
+    assert model.prior.covariance == priors.DEFAULT_MIXTURE_COVARIANCE
+    assert model.prior.seed == 0
+    # Seeded: the same model twice has the same initial prior.
+    np.testing.assert_array_equal(
+        _numpy(_vae("mixture").prior.parameters()[0]), _numpy(model.prior.parameters()[0])
+    )
 
 
 def test_prior_sampler_is_built_from_the_prior_mixture():

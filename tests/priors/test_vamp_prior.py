@@ -184,7 +184,8 @@ def test_bad_vamp_priors_are_refused(tiny_images):
     with pytest.raises(ValueError, match="float images.*got dtype uint8"):
         prior.set_pseudo_inputs((tiny_images[:2] * 255).astype("uint8"))
     # N(0, I) has its one component, like any other prior.
-    means, scale_tril, weights = keras_vae.VAE(latent_dim=2).prior_components()
+    textbook = keras_vae.VAE(latent_dim=2, prior="standard_normal")
+    means, scale_tril, weights = textbook.prior_components()
     np.testing.assert_array_equal(means, np.zeros((1, 2)))
     np.testing.assert_array_equal(scale_tril, np.eye(2)[None])
     np.testing.assert_array_equal(weights, [1.0])
