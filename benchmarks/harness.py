@@ -198,6 +198,16 @@ def results_folder() -> pathlib.Path:
     return pathlib.Path(os.environ.get("KERAS_VAE_BENCHMARK_RESULTS") or RESULTS)
 
 
+def read_results(name: str) -> dict | None:
+    """The stored results document `<name>.json` (in `results_folder()`), or None without one.
+
+    Args:
+        name: str. The benchmark's name, the file's stem.
+    """
+    path = results_folder() / f"{name}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def write_results(name: str, rows: list, *, notes: str = "", extra: dict | None = None, path=None):
     """Writes `benchmarks/results/<name>.json` and returns its path.
 

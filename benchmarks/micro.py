@@ -37,14 +37,13 @@ which targets are met.
 """
 
 import argparse
-import json
 import pathlib
 import sys
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 
-from harness import RESULTS, write_results  # noqa: E402
+from harness import read_results, write_results  # noqa: E402
 
 # Issue 34's targets: (flash KB, arena KB, recognisable share, pool share read as its digit).
 TARGETS = {"micro": (150_000, 48_000, 0.8, 0.8), "tiny": (32_000, 16_000, 0.5, 0.5)}
@@ -351,10 +350,9 @@ def judge_and_data(args):
 
 def merged(rows, diagnostics, args) -> tuple:
     """With `--merge`, the existing file's rows and diagnostics of the decoders not measured now."""
-    path = RESULTS / "micro.json"
-    if not args.merge or not path.is_file():
+    old = read_results("micro") if args.merge else None
+    if old is None:
         return rows, diagnostics
-    old = json.loads(path.read_text())
     kept = [row for row in old["rows"] if row["decoder"] not in args.presets]
     old_diagnostics = old.get("diagnostics", {})
     for name in {row["decoder"] for row in kept}:
