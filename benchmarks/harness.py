@@ -157,8 +157,8 @@ def median_ratio(per_round: list, numerator: str, denominator: str) -> float:
 
 
 def format_value(value) -> str:
-    """A table cell as the documentation's pages write it (`docs/hooks/benchmarks.py`):
-    integers with thousands separators, floats to about three figures."""
+    """A table cell, printed and on the documentation's pages (`docs/hooks/benchmarks.py`
+    imports it): integers with thousands separators, floats to about three figures."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return str(value)
     if isinstance(value, int):

@@ -33,13 +33,13 @@ def ops_of(path):
     return interpreter, [op["op_name"] for op in interpreter._get_ops_details()]
 
 
-def untrained_small_vae(latent_dim: int, seed: int):
+def untrained_small_vae(latent_dim: int, seed: int, **vae_kwargs):
     """A seeded VAE with a small default-architecture decoder, built on one probe batch:
-    quick to convert, with every op of the default decoder."""
+    quick to convert, with every op of the default decoder. `vae_kwargs` go to `VAE`."""
     keras.utils.set_random_seed(seed)
     decoder = keras_vae.Decoder(
         latent_dim=latent_dim, conv_filters=(8, 4), dense_units=(16,), name="decoder"
     )
-    model = keras_vae.VAE(decoder=decoder, latent_dim=latent_dim, seed=seed)
+    model = keras_vae.VAE(decoder=decoder, latent_dim=latent_dim, seed=seed, **vae_kwargs)
     model(np.zeros((1, 28, 28, 1), "float32"))
     return model

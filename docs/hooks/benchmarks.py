@@ -14,14 +14,21 @@ marker naming a column that no row has, fail the build, naming the page and line
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
-RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+RESULTS = BENCHMARKS / "results"
 REQUIRED = ("benchmark", "command", "version", "cpu", "date", "rows")
 FORMAT = "keras_vae.benchmark_results"  # what benchmarks/harness.py write_results writes
+
+# A cell reads the same on a page as in the benchmark's printed table: one formatter, the
+# harness's (standard library only, so importing it here costs nothing).
+sys.path.insert(0, str(BENCHMARKS))
+from harness import format_value  # noqa: E402
 
 
 def read_result(path: Path) -> dict:
@@ -43,25 +50,6 @@ def read_result(path: Path) -> dict:
     if not rows or not all(isinstance(row, dict) for row in rows):
         raise PluginError(f"benchmark result {path}: `rows` must be a non-empty list of dicts.")
     return document
-
-
-def format_value(value) -> str:
-    """A table cell: integers with thousands separators, floats to about three figures.
-
-    Args:
-        value: object. One value of a result row.
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return str(value)
-    if isinstance(value, int):
-        return f"{value:,}"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    if abs(value) >= 100:
-        return f"{value:.0f}"
-    if abs(value) >= 10:
-        return f"{value:.1f}"
-    return f"{value:.3g}"
 
 
 def render_table(rows: list, columns: list) -> list:

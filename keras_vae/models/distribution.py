@@ -25,8 +25,9 @@ def cluster_worker_count(cluster_resolver) -> int:
     return len(spec.get("chief", [])) + len(spec.get("worker", []))
 
 
-def is_multi_worker() -> bool:
-    strategy = tf.distribute.get_strategy()
+def is_multi_worker(strategy=None) -> bool:
+    """Whether `strategy` (default: the one in scope) trains on several workers."""
+    strategy = strategy or tf.distribute.get_strategy()
     return (
         isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
         and cluster_worker_count(strategy.cluster_resolver) > 1

@@ -9,6 +9,7 @@ import tensorflow as tf
 from keras import ops
 
 from keras_vae import priors
+from keras_vae.models import distribution
 from keras_vae.models.base import BaseAutoEncoder
 
 
@@ -80,8 +81,8 @@ class VAE(BaseAutoEncoder):
             refit (`prior.can_refit`: a `MixturePrior`) by EM to posterior draws of the
             training images (`refit_prior`, 3 draws per image, seeded with `seed`), when
             they are an in-memory array (less a `validation_split`) or a `tf.data` dataset
-            of known, finite length; for a generator or an infinite dataset `fit` warns
-            and skips it. Every call of `fit` refits again (seconds, for the encoding and
+            of known, finite length; for a generator, an infinite dataset or training on
+            several workers (each sees only its shard) `fit` warns and skips it. Every call of `fit` refits again (seconds, for the encoding and
             EM); `last_prior_refit` holds the result. Not for a conditional model, whose
             refit would need the labels. Files saved before the argument existed load with
             False. Defaults to `True`.
@@ -297,6 +298,12 @@ class VAE(BaseAutoEncoder):
         losses_seen = (history.history if history is not None else {}).get("loss") or [np.nan]
         if not np.isfinite(losses_seen[-1]):
             return _skip_refit(f"{owner} ended on a non-finite loss, so it kept the prior as it is")
+        if distribution.is_multi_worker(self.distribute_strategy):
+            # Each worker holds its own shard: refits there would leave the workers with
+            # different priors. One worker's refit, saved and loaded by all, keeps them equal.
+            return _skip_refit(
+                f"{owner} trained on several workers, each of which sees only its shard"
+            )
         if isinstance(x, tf.data.Dataset):
             length = int(x.cardinality())
             if length < 0:
