@@ -82,9 +82,10 @@ class VAE(BaseAutoEncoder):
             training images (`refit_prior`, 3 draws per image, seeded with `seed`), when
             they are an in-memory array (less a `validation_split`) or a `tf.data` dataset
             of known, finite length; for a generator, an infinite dataset or training on
-            several workers (each sees only its shard) `fit` warns and skips it. Every call of `fit` refits again (seconds, for the encoding and
-            EM); `last_prior_refit` holds the result. Not for a conditional model, whose
-            refit would need the labels. Files saved before the argument existed load with
+            several workers (each sees only its shard) `fit` warns and skips it. Every
+            call of `fit` refits again (seconds, for the encoding and EM);
+            `last_prior_refit` holds the result. Not for a conditional model, whose refit
+            would need the labels. Files saved before the argument existed load with
             False. Defaults to `True`.
         seed: int or None. Seed of the sampling layer. Defaults to `None`.
 
