@@ -12,7 +12,6 @@ DIR holds `t10k-images-idx3-ubyte.gz` and `t10k-labels-idx1-ubyte.gz`.
 """
 
 import argparse
-import gzip
 import pathlib
 import sys
 import tempfile
@@ -23,17 +22,13 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from harness import write_results  # noqa: E402
 
 import keras_vae  # noqa: E402
+from keras_vae.data.idx import read_idx_split  # noqa: E402
 from keras_vae.data.sample import sample_digits  # noqa: E402
 from keras_vae.evaluation import Judge  # noqa: E402
 from keras_vae.export import export_decoder  # noqa: E402
 from keras_vae.export.web_browser import PageBrowser  # noqa: E402
 from keras_vae.export.web_server import PageServer  # noqa: E402
 from keras_vae.latent import LatentPools  # noqa: E402
-
-
-def read_idx(path: pathlib.Path, offset: int) -> np.ndarray:
-    with gzip.open(path, "rb") as f:
-        return np.frombuffer(f.read(), np.uint8, offset=offset)
 
 
 def main() -> None:
@@ -45,9 +40,8 @@ def main() -> None:
     args = parser.parse_args()
 
     print("stage 1/3: the judge, on real MNIST test digits", flush=True)
-    images = read_idx(args.mnist_dir / "t10k-images-idx3-ubyte.gz", 16).reshape(-1, 28, 28, 1)
+    images, labels = read_idx_split(args.mnist_dir, "test")
     images = (images / 255.0).astype("float32")
-    labels = read_idx(args.mnist_dir / "t10k-labels-idx1-ubyte.gz", 8).astype("int64")
     judge = Judge.fit(
         images[:8000],
         labels[:8000],

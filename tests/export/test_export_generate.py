@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from ai_edge_litert.interpreter import Interpreter
 from export_helpers import RUN_TFLITE, ops_of, untrained_small_vae
+from export_helpers import SMALL as HELPER_SMALL
 
 from keras_vae import export
 from keras_vae.export import targets
@@ -14,14 +15,7 @@ from keras_vae.latent import LatentPools
 from keras_vae.samplers import GaussianMixtureSampler, PoolSampler, PriorSampler
 
 LATENT_DIM = 2
-SMALL = dict(
-    num_verification_samples=12,
-    num_calibration_samples=12,
-    latency_repeats=1,
-    batch1_variant=False,
-    micro=False,
-    verbose=0,
-)
+SMALL = dict(HELPER_SMALL, num_verification_samples=12, num_calibration_samples=12)
 
 
 @pytest.fixture(scope="module")
