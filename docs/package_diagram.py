@@ -56,7 +56,7 @@ def draw(path: Path) -> None:
         for upper in LAYERS[row]:
             # The fifth row uses the whole row below (one arrow straight down); a box of ONLY
             # points at its one package.
-            lowers = [ONLY[upper]] if upper in ONLY else LAYERS[row - 1][:1] if row < 4 else [None]
+            lowers = [ONLY[upper]] if upper in ONLY else LAYERS[row - 1] if row < 4 else [None]
             for lower in lowers:
                 x1, y1 = centres[upper]
                 x0, y0 = centres[lower] if lower else (x1, centres[LAYERS[row - 1][0]][1])
